@@ -1,0 +1,69 @@
+import type { Profile } from '../../shared/profile.js';
+import type { TunnelStateChange } from '../../shared/tunnel.js';
+import { Tunnel } from '../engine/tunnel.js';
+import { TerminalPrompter } from './terminal-prompter.js';
+
+export interface UpOptions {
+  json: boolean;
+  /** How often a stats event is printed. */
+  statsIntervalMs?: number;
+}
+
+const TUNNEL_ID = 'cli';
+
+function describe(change: TunnelStateChange): string {
+  const listening = change.forwards
+    .map((f) => `  ${f.description}${f.state === 'failed' ? ` — FAILED: ${f.error?.message}` : ''}${f.listening.length ? ` [${f.listening.join(', ')}]` : ''}${f.note ? ` (${f.note})` : ''}`)
+    .join('\n');
+  return `tunnelvision: ${change.state}: ${change.reason}${change.state === 'up' && listening ? `\n${listening}` : ''}\n`;
+}
+
+/**
+ * `tunnelvision up`: runs one tunnel until SIGINT/SIGTERM, then closes listeners, cancels
+ * remote forwards and exits 0; a permanent failure exits 1.
+ */
+export async function runUp(profile: Profile, warnings: string[], options: UpOptions): Promise<number> {
+  const emit = (event: object): void => {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  };
+  for (const w of warnings) {
+    if (options.json) emit({ event: 'warning', tunnel: TUNNEL_ID, message: w });
+    else process.stderr.write(`tunnelvision: warning: ${w}\n`);
+  }
+  const interactive = !options.json && process.stdin.isTTY === true;
+  const tunnel = new Tunnel(TUNNEL_ID, profile, interactive ? { prompter: new TerminalPrompter() } : {});
+
+  tunnel.on('state', (change) => {
+    if (options.json) emit({ event: 'state', ...change });
+    else process.stderr.write(describe(change));
+  });
+  tunnel.on('log', (line) => {
+    if (line.level === 'debug') return;
+    if (options.json) emit({ event: 'log', ...line });
+  });
+
+  const statsTimer = options.json
+    ? setInterval(() => emit({ event: 'stats', ...tunnel.stats() }), options.statsIntervalMs ?? 1000)
+    : null;
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const finish = async (code: number): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      if (statsTimer) clearInterval(statsTimer);
+      await tunnel.stop();
+      if (options.json) emit({ event: 'stats', ...tunnel.stats() });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+    const onSignal = (): void => void finish(0);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    tunnel.on('state', (change) => {
+      if (change.state === 'failed') void finish(1);
+    });
+    void tunnel.start();
+  });
+}

@@ -1,0 +1,15 @@
+export const USAGE = `tunnelvision — SSH tunnels, kept alive and shown
+
+Usage:
+  tunnelvision parse [--json] -- <ssh or autossh command line>
+      Print the tunnel profile an ssh command line describes.
+  tunnelvision up [--json] -- <ssh or autossh command line>
+      Run the tunnel until SIGINT/SIGTERM. With --json, one JSON event per line on stdout.
+  tunnelvision help | --help
+  tunnelvision --version
+
+Examples:
+  tunnelvision up -- ssh -N -L 8080:localhost:80 user@server
+  tunnelvision up --json -- autossh -M 0 -N -D 1080 -J jump@bastion user@server
+
+Exit codes: 0 done, 1 the tunnel failed, 2 bad command line.`;

@@ -1,0 +1,58 @@
+import type { Duplex } from 'node:stream';
+import { splice } from './splice.js';
+import { TrafficCounter } from './traffic.js';
+
+export interface LiveConnectionInfo {
+  id: number;
+  forward: number;
+  /** Who connected: "127.0.0.1:53122". */
+  client: string;
+  /** Where it goes: the -L/-R target, or the SOCKS destination for -D. */
+  target: string;
+  startedAt: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+interface Entry {
+  info: Omit<LiveConnectionInfo, 'bytesSent' | 'bytesReceived'>;
+  counter: TrafficCounter;
+  streams: [Duplex, Duplex];
+}
+
+/** Every proxied connection of a tunnel, so they can be listed and closed one by one. */
+export class ConnectionRegistry {
+  private nextId = 1;
+  private readonly live = new Map<number, Entry>();
+
+  /** Splices `client` and `destination`, counting into `forwardCounter`, tracked until both close. */
+  async carry(forward: number, clientName: string, target: string, client: Duplex, destination: Duplex, forwardCounter: TrafficCounter): Promise<void> {
+    const id = this.nextId++;
+    const counter = new TrafficCounter(forwardCounter);
+    this.live.set(id, { info: { id, forward, client: clientName, target, startedAt: Date.now() }, counter, streams: [client, destination] });
+    try {
+      await splice(client, destination, counter);
+    } finally {
+      this.live.delete(id);
+    }
+  }
+
+  list(): LiveConnectionInfo[] {
+    return [...this.live.values()].map((e) => ({ ...e.info, bytesSent: e.counter.bytesSent, bytesReceived: e.counter.bytesReceived }));
+  }
+
+  close(id: number): boolean {
+    const entry = this.live.get(id);
+    if (!entry) return false;
+    for (const s of entry.streams) s.destroy();
+    return true;
+  }
+
+  closeForward(forward: number): void {
+    for (const e of this.live.values()) if (e.info.forward === forward) for (const s of e.streams) s.destroy();
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+}

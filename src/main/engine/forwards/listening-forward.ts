@@ -1,0 +1,66 @@
+import type { Server, Socket } from 'node:net';
+import type { SshSession } from '../session.js';
+import { ForwardRunner } from './forward-runner.js';
+import { bindListeners, closeListeners } from './listeners.js';
+
+export function peerName(socket: Socket): string {
+  const host = socket.remoteAddress ?? '?';
+  return host.includes(':') ? `[${host}]:${socket.remotePort}` : `${host}:${socket.remotePort}`;
+}
+
+/** -L and -D: listeners on this machine, bound once and kept across SSH reconnects. */
+export abstract class ListeningForward extends ForwardRunner {
+  private servers: Server[] = [];
+
+  async open(): Promise<void> {
+    if (this.servers.length > 0) return;
+    const bound = await bindListeners(this.forward.bind, this.ctx.gatewayPorts, (socket) => this.accept(socket));
+    this.servers = bound.servers;
+    this.status.listening = bound.addresses;
+    const bind = this.forward.bind;
+    this.status.allocatedPort = 'port' in bind && bind.port === 0 ? bound.port : null;
+    if (bound.addresses.some((a) => a.startsWith('[::]') || a.startsWith('0.0.0.0'))) {
+      this.status.note = 'listening on all interfaces: other machines can connect';
+    }
+    this.log('info', `listening on ${bound.addresses.join(', ')}`);
+  }
+
+  async attach(session: SshSession): Promise<void> {
+    this.session = session;
+    if (this.status.state !== 'failed') this.status.state = 'active';
+  }
+
+  async close(): Promise<void> {
+    const servers = this.servers;
+    this.servers = [];
+    this.session = null;
+    this.ctx.registry.closeForward(this.index);
+    await closeListeners(servers);
+    this.status.state = 'stopped';
+    this.status.listening = [];
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined); // reported through the splice / handler, never thrown
+    const session = this.session;
+    if (!session || !session.isOpen) {
+      this.counter.failed();
+      this.log('warn', `connection from ${peerName(socket)} refused: the SSH session is down`);
+      this.refuse(socket);
+      return;
+    }
+    this.handle(socket, session).catch((err: Error) => {
+      this.counter.failed();
+      this.log('warn', `connection from ${peerName(socket)} failed: ${err.message}`);
+      socket.destroy();
+    });
+  }
+
+  /** Closes a connection that cannot be served; SOCKS sends a failure reply first. */
+  protected refuse(socket: Socket): void {
+    socket.destroy();
+  }
+
+  protected abstract handle(socket: Socket, session: SshSession): Promise<void>;
+}

@@ -1,0 +1,277 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Channel, Client as ClientType, ClientChannel, ConnectConfig, TcpConnectionDetails, AcceptConnection, RejectConnection } from 'ssh2';
+import { TunnelError } from '../../shared/errors.js';
+import type { Profile } from '../../shared/profile.js';
+import { authFailedError, makeAuthHandler } from './auth.js';
+import { openDirectChannel } from './channels.js';
+import { HandshakeTimer } from './handshake-timer.js';
+import { HostKeyVerifier } from './host-key-verifier.js';
+import { DEFAULT_KNOWN_HOSTS, localUserName } from './paths.js';
+import type { Prompter } from './prompts.js';
+import { spawnProxyCommand, substituteProxyTokens } from './proxy-command.js';
+import { tcpConnect } from './transport.js';
+
+const { Client } = ssh2;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Log = (level: LogLevel, message: string) => void;
+
+export interface SessionOptions {
+  profile: Profile;
+  prompter?: Prompter;
+  log: Log;
+  /** ssh-agent socket; defaults to SSH_AUTH_SOCK. */
+  agentSocket?: string;
+}
+
+export interface Hop {
+  host: string;
+  port: number;
+  user: string;
+  index: number;
+}
+
+/** ConnectTimeout's default: OpenSSH waits for the OS (minutes); a tunnel manager should not. */
+const DEFAULT_CONNECT_TIMEOUT_S = 20;
+export const CHANNEL_OPEN_TIMEOUT_MS = 30_000;
+
+type Ssh2Error = Error & { level?: string; code?: unknown };
+
+/** What the SSH client said, as a stable code. */
+function ssh2ErrorToTunnelError(err: Ssh2Error, hop: Hop): TunnelError {
+  if (err instanceof TunnelError) return err; // e.g. a ProxyCommand that died, passed through ssh2
+  const where = `${hop.user}@${hop.host}:${hop.port}`;
+  switch (err.level) {
+    case 'client-authentication':
+      return authFailedError(hop.user, hop.host, hop.port);
+    case 'client-timeout':
+      return new TunnelError('KEEPALIVE_TIMEOUT', `${where}: the server stopped answering keepalives`);
+    case 'protocol':
+      return new TunnelError('PROTOCOL_ERROR', `${where}: SSH protocol error: ${err.message}`);
+    case 'client-socket':
+      return new TunnelError('CONNECTION_LOST', `${where}: connection lost: ${err.message}`);
+    default:
+      return new TunnelError('CONNECTION_LOST', `${where}: ${err.message}`);
+  }
+}
+
+/**
+ * OpenSSH resets its ServerAlive count on any packet from the server; ssh2 only on a reply to
+ * its keepalive (ssh2 #474), so bulk traffic alone could trip a false timeout. Nudging ssh2's
+ * reset on received bytes restores OpenSSH's semantics. `_resetKA` is ssh2-internal; if a
+ * future ssh2 drops it this degrades to ssh2's own behaviour.
+ */
+function watchTrafficForKeepalive(client: ClientType, sock: Duplex, intervalMs: number): void {
+  let last = 0;
+  const throttle = Math.max(intervalMs / 4, 50);
+  sock.on('data', () => {
+    const now = Date.now();
+    if (now - last < throttle) return;
+    last = now;
+    const reset = (client as unknown as { _resetKA?: () => void })._resetKA;
+    if (typeof reset === 'function') reset.call(client);
+  });
+}
+
+/** One authenticated SSH hop over `sock`. */
+async function connectHop(sock: Duplex, hop: Hop, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
+  const { profile, log } = options;
+  const what = `${hop.host}:${hop.port}`;
+  const verifier = new HostKeyVerifier(
+    { host: hop.host, port: hop.port, hop: hop.index },
+    {
+      knownHostsFiles: profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS,
+      strict: profile.strictHostKeyChecking,
+      batchMode: profile.batchMode,
+      alias: isDestination ? profile.hostKeyAlias : null,
+    },
+    options.prompter,
+  );
+  await verifier.load();
+  const client = new Client();
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let hostKeyFailure: TunnelError | null = null;
+    const fail = (err: TunnelError): void => {
+      if (settled) return;
+      settled = true;
+      timer.stop();
+      client.end();
+      sock.destroy();
+      reject(err);
+    };
+    const timeoutMs = (profile.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000;
+    const timer = new HandshakeTimer(Math.max(timeoutMs, 10_000), fail, what);
+
+    client.on('error', (err: Ssh2Error) => {
+      // An agent that cannot be reached is not fatal: ssh2 moves on to the next method.
+      if (err.level === 'agent') {
+        log('debug', `${what}: ssh-agent: ${err.message}`);
+        return;
+      }
+      if (!settled) fail(hostKeyFailure ?? ssh2ErrorToTunnelError(err, hop));
+    });
+    client.once('close', () => {
+      if (!settled) {
+        fail(hostKeyFailure ?? new TunnelError('CONNECTION_LOST', `${what}: the server closed the connection during the handshake`));
+      }
+    });
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      timer.stop();
+      for (const note of verifier.notes) log('info', note);
+      resolve(client);
+    });
+
+    const agentSocket = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
+    const keepaliveMs = profile.keepalive.interval * 1000;
+    const config: ConnectConfig = {
+      sock,
+      username: hop.user,
+      readyTimeout: 0, // replaced by HandshakeTimer, which pauses for prompts
+      keepaliveInterval: keepaliveMs,
+      keepaliveCountMax: profile.keepalive.countMax,
+      hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+        verifier.verify(key, timer.during).then(
+          () => verify(true),
+          (err: TunnelError) => {
+            hostKeyFailure = err;
+            verify(false);
+          },
+        );
+      }) as unknown as ConnectConfig['hostVerifier'],
+      authHandler: makeAuthHandler({
+        host: hop.host,
+        port: hop.port,
+        user: hop.user,
+        identityFiles: profile.identityFiles,
+        identitiesOnly: profile.identitiesOnly,
+        batchMode: profile.batchMode,
+        agentSocket,
+        prompter: options.prompter,
+        pauseTimer: timer.during,
+        log: (m) => log('debug', `${what}: ${m}`),
+      }),
+      algorithms: {
+        serverHostKey: verifier.preferredAlgorithms() as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],
+        ...(profile.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] } : {}),
+      },
+      ...(isDestination && profile.forwardAgent && agentSocket ? { agent: agentSocket, agentForward: true } : {}),
+    };
+    if (keepaliveMs > 0) watchTrafficForKeepalive(client, sock, keepaliveMs);
+    timer.start();
+    client.connect(config);
+  });
+}
+
+export interface SessionEvents {
+  close: [reason: TunnelError];
+  'tcp connection': [details: TcpConnectionDetails, accept: AcceptConnection<ClientChannel>, reject: RejectConnection];
+  'unix connection': [details: { socketPath: string }, accept: AcceptConnection<Channel>, reject: RejectConnection];
+}
+
+/**
+ * One SSH connection to the destination, possibly through jump hosts or a ProxyCommand.
+ * Emits 'close' exactly once with the reason, whichever hop went first.
+ */
+export class SshSession extends EventEmitter<SessionEvents> {
+  private closed = false;
+  private closeReason: TunnelError | null = null;
+
+  private constructor(private readonly clients: ClientType[], readonly hops: Hop[]) {
+    super();
+    clients.forEach((client, i) => {
+      client.on('error', (err: Ssh2Error) => {
+        if (err.level === 'agent') return;
+        this.closeReason ??= ssh2ErrorToTunnelError(err, hops[i]!);
+      });
+      client.on('close', () => this.onHopClosed(i));
+    });
+    const destination = this.client;
+    destination.on('tcp connection', (details, accept, reject) => this.emit('tcp connection', details, accept, reject));
+    destination.on('unix connection', (details, accept, reject) => this.emit('unix connection', details, accept, reject));
+  }
+
+  get client(): ClientType {
+    return this.clients[this.clients.length - 1]!;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  private onHopClosed(index: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    const hop = this.hops[index]!;
+    const reason =
+      this.closeReason ?? new TunnelError('CONNECTION_LOST', `${hop.user}@${hop.host}:${hop.port}: the connection was closed`);
+    // Inner hops ride on outer ones: take everything down, innermost first.
+    for (let i = this.clients.length - 1; i >= 0; i--) this.clients[i]!.destroy();
+    this.emit('close', reason);
+  }
+
+  /** Ends the connection on purpose. Resolves once every hop is closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closeReason ??= new TunnelError('CANCELLED', 'stopped');
+    const done = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    for (let i = this.clients.length - 1; i >= 0; i--) this.clients[i]!.end();
+    const timer = setTimeout(() => this.clients.forEach((c) => c.destroy()), 2000);
+    await done;
+    clearTimeout(timer);
+  }
+
+  static hopsOf(profile: Profile): Hop[] {
+    const local = localUserName();
+    const hops: Hop[] = profile.jumps.map((j, index) => ({ host: j.host, port: j.port, user: j.user ?? local, index }));
+    hops.push({ host: profile.host, port: profile.port, user: profile.user ?? local, index: hops.length });
+    return hops;
+  }
+
+  static async open(options: SessionOptions): Promise<SshSession> {
+    const { profile, log } = options;
+    const hops = SshSession.hopsOf(profile);
+    const clients: ClientType[] = [];
+    const timeoutMs = (profile.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000;
+    try {
+      for (const hop of hops) {
+        const isDestination = hop.index === hops.length - 1;
+        let sock: Duplex;
+        const previous = clients[clients.length - 1];
+        if (previous) {
+          log('debug', `opening a channel to jump to ${hop.host}:${hop.port}`);
+          try {
+            sock = await openDirectChannel(previous, { host: '127.0.0.1', port: 0 }, hop.host, hop.port, timeoutMs);
+          } catch (err) {
+            const via = hops[hop.index - 1]!;
+            throw new TunnelError('JUMP_FAILED', `jump host ${via.host}:${via.port} could not reach ${hop.host}:${hop.port}: ${(err as Error).message}`);
+          }
+        } else if (profile.proxyCommand) {
+          const command = substituteProxyTokens(profile.proxyCommand, {
+            host: hop.host,
+            port: hop.port,
+            user: hop.user,
+            originalHost: hop.host,
+          });
+          log('debug', `running ProxyCommand`);
+          sock = spawnProxyCommand(command, (line) => log('info', `ProxyCommand: ${line}`));
+        } else {
+          log('debug', `connecting to ${hop.host}:${hop.port}`);
+          const family = profile.addressFamily === 'inet' ? 4 : profile.addressFamily === 'inet6' ? 6 : 0;
+          sock = await tcpConnect(hop.host, hop.port, timeoutMs, family);
+        }
+        clients.push(await connectHop(sock, hop, isDestination, options));
+        log('info', `authenticated to ${hop.user}@${hop.host}:${hop.port}`);
+      }
+    } catch (err) {
+      for (let i = clients.length - 1; i >= 0; i--) clients[i]!.destroy();
+      throw err;
+    }
+    return new SshSession(clients, hops);
+  }
+}

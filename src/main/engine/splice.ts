@@ -1,0 +1,43 @@
+import type { Duplex } from 'node:stream';
+import type { TrafficCounter } from './traffic.js';
+
+/**
+ * Joins a client-side stream and a destination-side stream in both directions with pipe()
+ * (so backpressure holds end to end), keeps half-closes (EOF one way leaves the other open,
+ * as OpenSSH does), counts bytes, and tears both down once either side is gone.
+ * Resolves when both are closed.
+ */
+export function splice(client: Duplex, destination: Duplex, counter: TrafficCounter): Promise<void> {
+  counter.opened();
+  client.on('data', (chunk: Buffer) => counter.addSent(chunk.length));
+  destination.on('data', (chunk: Buffer) => counter.addReceived(chunk.length));
+  client.pipe(destination);
+  destination.pipe(client);
+
+  return new Promise((resolve) => {
+    let open = 2;
+    const done = (): void => {
+      if (--open === 0) {
+        counter.closed();
+        resolve();
+      }
+    };
+    const finishPeer = (peer: Duplex): void => {
+      // Flush what the peer still has to write, then close it: the other side cannot send more.
+      if (peer.destroyed) return;
+      if (peer.writableEnded) peer.destroy();
+      else peer.end(() => peer.destroy());
+      setTimeout(() => peer.destroy(), 30_000).unref();
+    };
+    client.once('close', () => {
+      finishPeer(destination);
+      done();
+    });
+    destination.once('close', () => {
+      finishPeer(client);
+      done();
+    });
+    client.on('error', () => destination.destroy());
+    destination.on('error', () => client.destroy());
+  });
+}

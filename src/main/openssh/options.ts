@@ -1,0 +1,230 @@
+import { TunnelError } from '../../shared/errors.js';
+import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
+import { parseForwardSpec } from './forward-spec.js';
+import { parseJumpSpec } from './destination.js';
+import { parseConnectPort } from './ports.js';
+import { printable } from './hostnames.js';
+
+/**
+ * ssh_config(5) options as given with `-o` (and, later, read from ~/.ssh/config).
+ * OpenSSH keeps the first value obtained for each option; `set` records which were obtained.
+ */
+export interface OptionState {
+  profile: Profile;
+  set: Set<string>;
+  warnings: string[];
+}
+
+/** Options that change nothing for a tunnel manager: accepted so pasted commands keep working. */
+const IGNORED = new Set([
+  'addkeystoagent',
+  'canonicalizehostname',
+  'checkhostip',
+  'clearallforwardings',
+  'connectionattempts',
+  'controlmaster',
+  'controlpath',
+  'controlpersist',
+  'escapechar',
+  'hashknownhosts',
+  'kbdinteractiveauthentication',
+  'loglevel',
+  'numberofpasswordprompts',
+  'passwordauthentication',
+  'preferredauthentications',
+  'pubkeyauthentication',
+  'requesttty',
+  'sendenv',
+  'sessiontype',
+  'setenv',
+  'stdinnull',
+  'tcpkeepalive',
+  'updatehostkeys',
+  'visualhostkey',
+  'forkafterauthentication',
+]);
+
+/** Real ssh_config options whose behaviour we do not provide: refused rather than silently dropped. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  certificatefile: 'OpenSSH certificates are not supported by the ssh2 library',
+  pkcs11provider: 'PKCS#11 tokens are not supported',
+  securitykeyprovider: 'security keys are not supported',
+  localcommand: 'tunnelvision never runs local commands',
+  permitlocalcommand: 'tunnelvision never runs local commands',
+  remotecommand: 'tunnelvision never runs remote commands',
+  tunnel: 'tun/tap forwarding (-w) is not supported',
+  tunneldevice: 'tun/tap forwarding (-w) is not supported',
+  kexalgorithms: 'choosing key exchange algorithms is not supported yet',
+  ciphers: 'choosing ciphers is not supported yet',
+  macs: 'choosing MACs is not supported yet',
+  hostkeyalgorithms: 'choosing host key algorithms is not supported yet',
+  bindaddress: 'choosing the local source address is not supported yet',
+  bindinterface: 'choosing the local source interface is not supported yet',
+  globalknownhostsfile: 'GlobalKnownHostsFile is not supported yet; use UserKnownHostsFile',
+  match: 'Match is only valid in a configuration file',
+  host: 'Host is only valid in a configuration file',
+  include: 'Include is only valid in a configuration file',
+  streamlocalbindunlink: 'StreamLocalBindUnlink is not supported yet',
+  identityagent: 'IdentityAgent is not supported yet; set SSH_AUTH_SOCK',
+};
+
+function fail(key: string, value: string, why: string): never {
+  throw new TunnelError('BAD_OPTION', `-o ${key}: '${printable(value)}' ${why}`);
+}
+
+export function parseYesNo(key: string, value: string): boolean {
+  switch (value.toLowerCase()) {
+    case 'yes':
+    case 'true':
+      return true;
+    case 'no':
+    case 'false':
+      return false;
+    default:
+      return fail(key, value, 'must be yes or no');
+  }
+}
+
+/** OpenSSH's convtime(): "90", "90s", "1m30s", "2h"; seconds. */
+export function parseTimeSeconds(key: string, value: string): number {
+  const v = value.trim().toLowerCase();
+  if (!/^(\d+[smhdw]?)+$/.test(v)) fail(key, value, 'is not a time (e.g. 30, 30s, 1m30s)');
+  const units: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  let total = 0;
+  for (const m of v.matchAll(/(\d+)([smhdw]?)/g)) total += Number(m[1]) * units[m[2] ?? '']!;
+  if (!Number.isSafeInteger(total) || total > 2 ** 31) fail(key, value, 'is too large');
+  return total;
+}
+
+function parseInteger(key: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) fail(key, value, 'is not a whole number');
+  const n = Number(value);
+  if (n < min || n > max) fail(key, value, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function parseStrict(key: string, value: string): StrictHostKeyChecking {
+  switch (value.toLowerCase()) {
+    case 'yes':
+    case 'true':
+      return 'yes';
+    case 'no':
+    case 'off':
+    case 'false':
+      return 'no';
+    case 'ask':
+      return 'ask';
+    case 'accept-new':
+      return 'accept-new';
+    default:
+      return fail(key, value, 'must be yes, no, ask or accept-new');
+  }
+}
+
+/** ssh_config writes forwards as "listen target"; ssh(1) joins them with ':' before parsing. */
+function parseConfigForward(kind: Forward['kind'], value: string): Forward {
+  const words = value.trim().split(/\s+/);
+  if (kind === 'dynamic' || words.length === 1) return parseForwardSpec(kind, words.join(':'));
+  if (words.length !== 2) {
+    throw new TunnelError('BAD_FORWARD_SPEC', `Bad forward '${printable(value)}': expected "[bind:]port host:hostport"`);
+  }
+  return parseForwardSpec(kind, `${words[0]}:${words[1]}`);
+}
+
+/** Splits "Key=Value", "Key Value" or "Key = Value" the way OpenSSH's readconf does. */
+export function splitOption(text: string): { key: string; value: string } {
+  const m = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(text);
+  if (!m || m[2] === undefined) {
+    throw new TunnelError('BAD_OPTION', `-o '${printable(text)}': expected Key=Value or "Key Value"`);
+  }
+  let value = m[2];
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+  if (value === '') throw new TunnelError('BAD_OPTION', `-o ${m[1]}: missing a value`);
+  return { key: m[1]!, value };
+}
+
+/** Applies one option with first-value-wins; forwards and identity files accumulate. */
+export function applyOption(state: OptionState, key: string, value: string): void {
+  const k = key.toLowerCase();
+  const p = state.profile;
+  const first = (apply: () => void): void => {
+    if (state.set.has(k)) return;
+    state.set.add(k);
+    apply();
+  };
+  switch (k) {
+    case 'hostname':
+      return first(() => (p.host = value));
+    case 'user':
+      return first(() => (p.user = value));
+    case 'port':
+      return first(() => (p.port = parseConnectPort(value, '-o Port')));
+    case 'identityfile':
+      p.identityFiles.push(value);
+      return;
+    case 'identitiesonly':
+      return first(() => (p.identitiesOnly = parseYesNo(key, value)));
+    case 'userknownhostsfile':
+      return first(() => {
+        p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
+      });
+    case 'stricthostkeychecking':
+      return first(() => (p.strictHostKeyChecking = parseStrict(key, value)));
+    case 'serveraliveinterval':
+      return first(() => {
+        const seconds = parseTimeSeconds(key, value);
+        if (seconds > 86400) fail(key, value, 'is longer than a day');
+        p.keepalive.interval = seconds;
+      });
+    case 'serveralivecountmax':
+      return first(() => (p.keepalive.countMax = parseInteger(key, value, 1, 1000)));
+    case 'exitonforwardfailure':
+      return first(() => (p.exitOnForwardFailure = parseYesNo(key, value)));
+    case 'gatewayports':
+      return first(() => (p.gatewayPorts = parseYesNo(key, value)));
+    case 'proxyjump':
+      return first(() => (p.jumps = parseJumpSpec(value)));
+    case 'proxycommand':
+      return first(() => (p.proxyCommand = value.toLowerCase() === 'none' ? null : value));
+    case 'batchmode':
+      return first(() => (p.batchMode = parseYesNo(key, value)));
+    case 'connecttimeout':
+      return first(() => {
+        const seconds = parseTimeSeconds(key, value);
+        if (seconds < 1 || seconds > 3600) fail(key, value, 'must be between 1 second and 1 hour');
+        p.connectTimeout = seconds;
+      });
+    case 'forwardagent':
+      return first(() => (p.forwardAgent = parseYesNo(key, value)));
+    case 'compression':
+      return first(() => (p.compression = parseYesNo(key, value)));
+    case 'addressfamily':
+      return first(() => {
+        const v = value.toLowerCase();
+        if (v !== 'any' && v !== 'inet' && v !== 'inet6') fail(key, value, 'must be any, inet or inet6');
+        p.addressFamily = v;
+      });
+    case 'hostkeyalias':
+      return first(() => (p.hostKeyAlias = value));
+    case 'forwardx11':
+    case 'forwardx11trusted':
+      if (parseYesNo(key, value)) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: X11 forwarding is not supported`);
+      return;
+    case 'localforward':
+      p.forwards.push(parseConfigForward('local', value));
+      return;
+    case 'remoteforward':
+      p.forwards.push(parseConfigForward('remote', value));
+      return;
+    case 'dynamicforward':
+      p.forwards.push(parseConfigForward('dynamic', value));
+      return;
+  }
+  if (IGNORED.has(k)) {
+    state.warnings.push(`option ${key} has no effect in tunnelvision and was ignored`);
+    return;
+  }
+  const why = UNSUPPORTED[k];
+  if (why !== undefined) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: ${why}`);
+  throw new TunnelError('BAD_OPTION', `Bad configuration option: ${printable(key)}`);
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * The tunnel profile as `tunnelvision parse --json` prints it and as the engine runs it.
+ * Field names follow the CLI contract in the README; option names follow ssh_config(5).
+ */
+
+export const PortSchema = z.number().int().min(0).max(65535);
+/** A port something connects to: 0 is never valid there. */
+export const TargetPortSchema = z.number().int().min(1).max(65535);
+const HostSchema = z.string().min(1).max(255);
+
+/** A TCP listening address. `host: null` means "as OpenSSH defaults": loopback. */
+export const BindSchema = z.strictObject({
+  host: z.string().max(255).nullable(),
+  port: PortSchema,
+});
+export const TargetSchema = z.strictObject({ host: HostSchema, port: TargetPortSchema });
+/** A Unix-domain socket path, for the socket forms of -L and -R. */
+export const SocketSchema = z.strictObject({ socket: z.string().min(1).max(4096) });
+
+export const LocalForwardSchema = z.strictObject({
+  kind: z.literal('local'),
+  bind: z.union([BindSchema, SocketSchema]),
+  target: z.union([TargetSchema, SocketSchema]),
+});
+/** `target` absent means a reverse dynamic forward (ssh -R [bind:]port): SOCKS served by this side. */
+export const RemoteForwardSchema = z.strictObject({
+  kind: z.literal('remote'),
+  bind: z.union([BindSchema, SocketSchema]),
+  target: z.union([TargetSchema, SocketSchema]).optional(),
+});
+export const DynamicForwardSchema = z.strictObject({
+  kind: z.literal('dynamic'),
+  bind: BindSchema,
+});
+export const ForwardSchema = z.discriminatedUnion('kind', [
+  LocalForwardSchema,
+  RemoteForwardSchema,
+  DynamicForwardSchema,
+]);
+
+export const JumpHostSchema = z.strictObject({
+  host: HostSchema,
+  user: z.string().min(1).max(255).nullable(),
+  port: TargetPortSchema,
+});
+
+export const KeepaliveSchema = z.strictObject({
+  /** ServerAliveInterval in seconds; 0 turns keepalive off. */
+  interval: z.number().int().min(0).max(86400),
+  countMax: z.number().int().min(1).max(1000),
+});
+
+export const StrictHostKeyCheckingSchema = z.enum(['yes', 'accept-new', 'no', 'ask']);
+
+export const ProfileSchema = z.strictObject({
+  host: HostSchema,
+  user: z.string().min(1).max(255).nullable(),
+  port: TargetPortSchema,
+  jumps: z.array(JumpHostSchema).max(16),
+  forwards: z.array(ForwardSchema).max(256),
+  keepalive: KeepaliveSchema,
+  proxyCommand: z.string().min(1).max(8192).nullable(),
+  identityFiles: z.array(z.string().min(1).max(4096)).max(32),
+  identitiesOnly: z.boolean(),
+  /** UserKnownHostsFile; empty means OpenSSH's defaults (~/.ssh/known_hosts, ~/.ssh/known_hosts2). */
+  knownHostsFiles: z.array(z.string().min(1).max(4096)).max(16),
+  strictHostKeyChecking: StrictHostKeyCheckingSchema,
+  batchMode: z.boolean(),
+  exitOnForwardFailure: z.boolean(),
+  /** GatewayPorts for local forwards: bind all interfaces when the spec gives no address. */
+  gatewayPorts: z.boolean(),
+  /** ConnectTimeout in seconds; null means our default. */
+  connectTimeout: z.number().int().min(1).max(3600).nullable(),
+  forwardAgent: z.boolean(),
+  compression: z.boolean(),
+  addressFamily: z.enum(['any', 'inet', 'inet6']),
+  hostKeyAlias: z.string().min(1).max(255).nullable(),
+});
+
+export type Bind = z.infer<typeof BindSchema>;
+export type Target = z.infer<typeof TargetSchema>;
+export type SocketPath = z.infer<typeof SocketSchema>;
+export type LocalForward = z.infer<typeof LocalForwardSchema>;
+export type RemoteForward = z.infer<typeof RemoteForwardSchema>;
+export type DynamicForward = z.infer<typeof DynamicForwardSchema>;
+export type Forward = z.infer<typeof ForwardSchema>;
+export type JumpHost = z.infer<typeof JumpHostSchema>;
+export type Keepalive = z.infer<typeof KeepaliveSchema>;
+export type StrictHostKeyChecking = z.infer<typeof StrictHostKeyCheckingSchema>;
+export type Profile = z.infer<typeof ProfileSchema>;
+
+/** ServerAliveInterval 15 / CountMax 3: on by default, unlike ssh2 and OpenSSH. */
+export const DEFAULT_KEEPALIVE: Keepalive = { interval: 15, countMax: 3 };
+
+export function defaultProfile(host: string): Profile {
+  return {
+    host,
+    user: null,
+    port: 22,
+    jumps: [],
+    forwards: [],
+    keepalive: { ...DEFAULT_KEEPALIVE },
+    proxyCommand: null,
+    identityFiles: [],
+    identitiesOnly: false,
+    knownHostsFiles: [],
+    strictHostKeyChecking: 'ask',
+    batchMode: false,
+    exitOnForwardFailure: false,
+    gatewayPorts: false,
+    connectTimeout: null,
+    forwardAgent: false,
+    compression: false,
+    addressFamily: 'any',
+    hostKeyAlias: null,
+  };
+}
+
+export function isSocket(endpoint: Bind | Target | SocketPath): endpoint is SocketPath {
+  return 'socket' in endpoint;
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function formatEndpoint(endpoint: Bind | Target | SocketPath, defaultHost: string): string {
+  if (isSocket(endpoint)) return endpoint.socket;
+  return formatHostPort(endpoint.host ?? defaultHost, endpoint.port);
+}
+
+/** A readable one-liner for logs and the UI: "(local) 127.0.0.1:8080 → example.org:80". */
+export function describeForward(forward: Forward): string {
+  switch (forward.kind) {
+    case 'local':
+      return `(local) ${formatEndpoint(forward.bind, 'localhost')} → ${formatEndpoint(forward.target, '?')}`;
+    case 'remote':
+      return forward.target
+        ? `(remote) ${formatEndpoint(forward.bind, 'localhost')} → ${formatEndpoint(forward.target, '?')}`
+        : `(remote dynamic) ${formatEndpoint(forward.bind, 'localhost')} → SOCKS`;
+    case 'dynamic':
+      return `(dynamic) ${formatEndpoint(forward.bind, 'localhost')} → SOCKS`;
+  }
+}

@@ -1,0 +1,177 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const SSHD = '/usr/sbin/sshd';
+export const hasSshd = existsSync(SSHD);
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ClientKeys {
+  dir: string;
+  /** Unencrypted ed25519 key. */
+  key: string;
+  /** ed25519 key encrypted with `passphrase`. */
+  encryptedKey: string;
+  passphrase: string;
+  /** A key the server does not know. */
+  strangerKey: string;
+  authorizedKeys: string;
+}
+
+export async function makeClientKeys(): Promise<ClientKeys> {
+  const dir = await mkdtemp(join(tmpdir(), 'tv-keys-'));
+  const key = join(dir, 'id_ed25519');
+  const encryptedKey = join(dir, 'id_encrypted');
+  const strangerKey = join(dir, 'id_stranger');
+  const passphrase = 'correct horse battery staple';
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', encryptedKey]);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+  const authorizedKeys = join(dir, 'authorized_keys');
+  const pubs = await Promise.all([readFile(`${key}.pub`, 'utf8'), readFile(`${encryptedKey}.pub`, 'utf8')]);
+  await writeFile(authorizedKeys, pubs.join(''), { mode: 0o600 });
+  return { dir, key, encryptedKey, passphrase, strangerKey, authorizedKeys };
+}
+
+export interface SshdOptions {
+  authorizedKeys: string;
+  /** Extra sshd_config lines, e.g. "GatewayPorts clientspecified". */
+  config?: string[];
+  port?: number;
+  /** Reuse a host key (a "restarted" server keeps its identity). */
+  hostKey?: string;
+}
+
+/** A real OpenSSH sshd on 127.0.0.1 with a random port and its own generated host key. */
+export class Sshd {
+  private child: ChildProcess | null = null;
+  private logText = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly hostKey: string,
+    private readonly options: SshdOptions,
+  ) {}
+
+  static async start(options: SshdOptions): Promise<Sshd> {
+    const dir = await mkdtemp(join(tmpdir(), 'tv-sshd-'));
+    let hostKey = options.hostKey;
+    if (!hostKey) {
+      hostKey = join(dir, 'host_ed25519');
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    }
+    const sshd = new Sshd(dir, options.port ?? (await freePort()), hostKey, options);
+    await sshd.launch();
+    return sshd;
+  }
+
+  get user(): string {
+    return userInfo().username;
+  }
+
+  get log(): string {
+    return this.logText;
+  }
+
+  /** The server's public key as a known_hosts line for [127.0.0.1]:port. */
+  async knownHostsLine(name = `[127.0.0.1]:${this.port}`): Promise<string> {
+    const pub = (await readFile(`${this.hostKey}.pub`, 'utf8')).trim().split(/\s+/);
+    return `${name} ${pub[0]} ${pub[1]}`;
+  }
+
+  async publicKeyBlob(): Promise<Buffer> {
+    const pub = (await readFile(`${this.hostKey}.pub`, 'utf8')).trim().split(/\s+/);
+    return Buffer.from(pub[1]!, 'base64');
+  }
+
+  private async launch(): Promise<void> {
+    if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const configPath = join(this.dir, 'sshd_config');
+    const lines = [
+      `Port ${this.port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${this.hostKey}`,
+      `PidFile ${join(this.dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${this.options.authorizedKeys}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'AllowTcpForwarding yes',
+      'AllowStreamLocalForwarding yes',
+      'X11Forwarding no',
+      'PrintMotd no',
+      'LogLevel DEBUG1',
+      'MaxStartups 200',
+      'MaxSessions 200',
+      'LoginGraceTime 30',
+      ...(this.options.config ?? []),
+    ];
+    await writeFile(configPath, `${lines.join('\n')}\n`);
+    const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr!.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sshd did not start:\n${this.logText}`)), 10_000);
+      child.stderr!.on('data', (text: string) => {
+        this.logText += text;
+        if (this.logText.includes('Server listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sshd exited with ${code}:\n${this.logText}`));
+      });
+    });
+  }
+
+  /** PIDs of the per-connection sshd processes (children of the listener). */
+  async sessionPids(): Promise<number[]> {
+    const pid = this.child?.pid;
+    if (!pid) return [];
+    try {
+      const { stdout } = await run('pgrep', ['-P', String(pid)]);
+      return stdout.split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

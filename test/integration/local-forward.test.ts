@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { Tunnel } from '../../src/main/engine/tunnel.js';
+import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
+import { echoRoundTrip, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
+import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+
+let keys: ClientKeys;
+let sshd: Sshd;
+let knownHosts: string;
+let echo: Closable;
+
+beforeAll(async () => {
+  delete process.env.SSH_AUTH_SOCK;
+  keys = await makeClientKeys();
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
+  knownHosts = await knownHostsFor([sshd]);
+  echo = await startEchoServer();
+});
+
+afterAll(async () => {
+  await echo?.close();
+  await sshd?.dispose();
+});
+
+async function upTunnel(tunnel: Tunnel): Promise<void> {
+  await tunnel.start();
+  expect(tunnel.getState(), JSON.stringify(tunnel.logs().slice(-5))).toBe('up');
+}
+
+describe('local forward (-L) against OpenSSH', () => {
+  it('carries 2 MiB byte-exact both ways and counts every byte', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    const status = tunnel.forwardStatuses()[0]!;
+    expect(status.state).toBe('active');
+    expect(status.listening[0]).toMatch(/^127\.0\.0\.1:\d+$/);
+    const port = status.allocatedPort!;
+
+    const { sent, received } = await echoRoundTrip(port, 2 * 1024 * 1024);
+    expect(sha256(received)).toBe(sha256(sent));
+    await waitFor(() => tunnel.stats().connections === 0, 5000, 'connection to close');
+    const stats = tunnel.stats();
+    expect(stats.bytesSent).toBe(sent.length);
+    expect(stats.bytesReceived).toBe(sent.length);
+    expect(stats.totalConnections).toBe(1);
+    await tunnel.stop();
+    expect(tunnel.getState()).toBe('stopped');
+  });
+
+  it('listens on loopback only by default, on both families', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    const { listening, allocatedPort } = tunnel.forwardStatuses()[0]!;
+    expect(listening).toEqual([`127.0.0.1:${allocatedPort}`, `[::1]:${allocatedPort}`]);
+    const { sent, received } = await echoRoundTrip(allocatedPort!, 1000, '::1');
+    expect(received.equals(sent)).toBe(true);
+    await tunnel.stop();
+  });
+
+  it('resolves the destination on the server: "localhost" is the server itself', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: 'localhost', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    const { sent, received } = await echoRoundTrip(tunnel.forwardStatuses()[0]!.allocatedPort!, 4096);
+    expect(received.equals(sent)).toBe(true);
+    await tunnel.stop();
+  });
+
+  it('keeps a half-closed connection open for the reply', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    // echoRoundTrip ends its side first and still expects every byte back.
+    const { sent, received } = await echoRoundTrip(tunnel.forwardStatuses()[0]!.allocatedPort!, 300_000);
+    expect(sha256(received)).toBe(sha256(sent));
+    await tunnel.stop();
+  });
+
+  it('closes the client connection when the destination refuses, and stays up', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: 1 } },
+    ]));
+    await upTunnel(tunnel);
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(true));
+    });
+    expect(closed).toBe(true);
+    await waitFor(() => tunnel.stats().failedConnections === 1, 5000, 'failure to be counted');
+    expect(tunnel.getState()).toBe('up');
+    expect(tunnel.logs().some((l) => /Connection refused|could not open/i.test(l.message))).toBe(true);
+    await tunnel.stop();
+  });
+
+  it('stop() releases the port at once', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    await tunnel.stop();
+    const again = new Tunnel('t2', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(again);
+    expect(again.forwardStatuses()[0]!.listening).toEqual([`127.0.0.1:${port}`]);
+    await again.stop();
+  });
+});
