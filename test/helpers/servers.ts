@@ -72,3 +72,41 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A minimal SOCKS5 CONNECT to 127.0.0.1:targetPort through socksPort, then a 5-byte echo.
+ * Resolves 'ok' or the RFC 1928 reply code that refused it.
+ */
+export function socks5Echo(socksPort: number, targetPort: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socksPort, '127.0.0.1');
+    let stage = 0;
+    let buf = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(Buffer.from([5, 1, 0])));
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (stage === 0 && buf.length >= 2) {
+        buf = buf.subarray(2);
+        stage = 1;
+        const port = Buffer.alloc(2);
+        port.writeUInt16BE(targetPort);
+        socket.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+      }
+      if (stage === 1 && buf.length >= 10) {
+        if (buf[1] !== 0) {
+          socket.destroy();
+          resolve(`reply ${buf[1]}`);
+          return;
+        }
+        buf = buf.subarray(10);
+        stage = 2;
+        socket.write('hello');
+      }
+      if (stage === 2 && buf.length >= 5) {
+        socket.destroy();
+        resolve(buf.subarray(0, 5).toString() === 'hello' ? 'ok' : `bad echo ${buf.toString()}`);
+      }
+    });
+  });
+}

@@ -35,7 +35,13 @@ export function substituteProxyTokens(command: string, tokens: ProxyTokens): str
  * stdin/stdout as the connection. The stream and the process live and die together; no
  * console window opens on Windows.
  */
-export function spawnProxyCommand(command: string, onStderr: (line: string) => void): Duplex {
+export interface ProxyConnection {
+  stream: Duplex;
+  /** Why the command ended, once it has: the real reason behind an EPIPE seen by ssh2. */
+  exited: Promise<TunnelError>;
+}
+
+export function spawnProxyCommand(command: string, onStderr: (line: string) => void): ProxyConnection {
   const isWindows = process.platform === 'win32';
   const child = isWindows
     ? spawn(command, { shell: true, windowsHide: true, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -46,20 +52,22 @@ export function spawnProxyCommand(command: string, onStderr: (line: string) => v
   child.stderr.on('data', (text: string) => {
     for (const line of text.split('\n')) if (line.trim() !== '') onStderr(line.slice(0, 500));
   });
-  child.once('error', (err) => {
-    stream.destroy(new TunnelError('PROXY_COMMAND_FAILED', `ProxyCommand could not start: ${err.message}`));
-  });
-  child.once('exit', (code, signal) => {
-    if (!stream.destroyed) {
-      stream.destroy(
-        new TunnelError('PROXY_COMMAND_FAILED', `ProxyCommand exited (${signal ?? `code ${code}`})`),
-      );
-    }
+  const exited = new Promise<TunnelError>((resolve) => {
+    child.once('error', (err) => {
+      const failure = new TunnelError('PROXY_COMMAND_FAILED', `ProxyCommand could not start: ${err.message}`);
+      resolve(failure);
+      stream.destroy(failure);
+    });
+    child.once('exit', (code, signal) => {
+      const failure = new TunnelError('PROXY_COMMAND_FAILED', `ProxyCommand exited (${signal ?? `code ${code}`})`);
+      resolve(failure);
+      if (!stream.destroyed) stream.destroy(failure);
+    });
   });
   stream.once('close', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   });
   // Writes into a dead child raise EPIPE on stdin; the exit handler reports the real reason.
   child.stdin.on('error', () => undefined);
-  return stream;
+  return { stream, exited };
 }

@@ -75,11 +75,9 @@ function watchTrafficForKeepalive(client: ClientType, sock: Duplex, intervalMs: 
   });
 }
 
-/** One authenticated SSH hop over `sock`. */
-async function connectHop(sock: Duplex, hop: Hop, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
-  const { profile, log } = options;
-  const what = `${hop.host}:${hop.port}`;
-  const verifier = new HostKeyVerifier(
+function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions): HostKeyVerifier {
+  const { profile } = options;
+  return new HostKeyVerifier(
     { host: hop.host, port: hop.port, hop: hop.index },
     {
       knownHostsFiles: profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS,
@@ -89,7 +87,12 @@ async function connectHop(sock: Duplex, hop: Hop, isDestination: boolean, option
     },
     options.prompter,
   );
-  await verifier.load();
+}
+
+/** One authenticated SSH hop over `sock`; `verifier` is loaded already, so nothing awaits before connect. */
+function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
+  const { profile, log } = options;
+  const what = `${hop.host}:${hop.port}`;
   const client = new Client();
 
   return new Promise((resolve, reject) => {
@@ -163,6 +166,11 @@ async function connectHop(sock: Duplex, hop: Hop, isDestination: boolean, option
       ...(isDestination && profile.forwardAgent && agentSocket ? { agent: agentSocket, agentForward: true } : {}),
     };
     if (keepaliveMs > 0) watchTrafficForKeepalive(client, sock, keepaliveMs);
+    if (sock.destroyed) {
+      // Died between opening and now (a ProxyCommand that exited at once): ssh2 would wait forever.
+      fail(new TunnelError('CONNECTION_LOST', `${what}: the connection closed before the SSH handshake`));
+      return;
+    }
     timer.start();
     client.connect(config);
   });
@@ -241,7 +249,10 @@ export class SshSession extends EventEmitter<SessionEvents> {
     try {
       for (const hop of hops) {
         const isDestination = hop.index === hops.length - 1;
+        const verifier = makeVerifier(hop, isDestination, options);
+        await verifier.load();
         let sock: Duplex;
+        let proxyExited: Promise<TunnelError> | null = null;
         const previous = clients[clients.length - 1];
         if (previous) {
           log('debug', `opening a channel to jump to ${hop.host}:${hop.port}`);
@@ -259,13 +270,21 @@ export class SshSession extends EventEmitter<SessionEvents> {
             originalHost: hop.host,
           });
           log('debug', `running ProxyCommand`);
-          sock = spawnProxyCommand(command, (line) => log('info', `ProxyCommand: ${line}`));
+          const proxy = spawnProxyCommand(command, (line) => log('info', `ProxyCommand: ${line}`));
+          sock = proxy.stream;
+          proxyExited = proxy.exited;
         } else {
           log('debug', `connecting to ${hop.host}:${hop.port}`);
           const family = profile.addressFamily === 'inet' ? 4 : profile.addressFamily === 'inet6' ? 6 : 0;
           sock = await tcpConnect(hop.host, hop.port, timeoutMs, family);
         }
-        clients.push(await connectHop(sock, hop, isDestination, options));
+        try {
+          clients.push(await connectHop(sock, hop, verifier, isDestination, options));
+        } catch (err) {
+          // ssh2 sees only EPIPE or EOF when a ProxyCommand dies; its exit says why.
+          if (proxyExited) throw await Promise.race([proxyExited, new Promise((r) => setTimeout(() => r(err), 1000))]);
+          throw err;
+        }
         log('info', `authenticated to ${hop.user}@${hop.host}:${hop.port}`);
       }
     } catch (err) {

@@ -1,0 +1,140 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliTunnel, runCli } from '../helpers/cli.js';
+import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
+import { echoRoundTrip, sha256, startEchoServer, type Closable } from '../helpers/servers.js';
+import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+
+let keys: ClientKeys;
+let sshd: Sshd;
+let knownHosts: string;
+let echo: Closable;
+
+beforeAll(async () => {
+  keys = await makeClientKeys();
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
+  knownHosts = await knownHostsFor([sshd]);
+  echo = await startEchoServer();
+});
+
+afterAll(async () => {
+  await echo?.close();
+  await sshd?.dispose();
+});
+
+describe('tunnelvision up --json against OpenSSH', () => {
+  it('reports connecting then up, counts an echo exactly, and exits 0 on SIGTERM with the server forward cancelled', async () => {
+    const localPort = await freePort();
+    const remotePort = await freePort();
+    const cli = new CliTunnel([
+      ...sshArgsFor(sshd, keys, knownHosts),
+      '-L', `${localPort}:127.0.0.1:${echo.port}`,
+      '-R', `${remotePort}:127.0.0.1:${echo.port}`,
+    ]);
+    const connecting = await cli.waitFor((e) => e.event === 'state');
+    expect(connecting.state).toBe('connecting');
+    const up = await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+    expect(up.tunnel).toBe('cli');
+    expect((up.forwards as { state: string }[]).map((f) => f.state)).toEqual(['active', 'active']);
+
+    const n = 123_457;
+    const { sent, received } = await echoRoundTrip(localPort, n);
+    expect(sha256(received)).toBe(sha256(sent));
+    const stats = await cli.waitForStats((e) => e.bytesSent === n && e.connections === 0);
+    expect(stats.bytesReceived).toBe(n);
+    expect(stats.totalConnections).toBe(1);
+
+    expect((await echoRoundTrip(remotePort, 10)).received.length).toBe(10);
+
+    expect(await cli.stop('SIGTERM')).toBe(0);
+    const stopped = cli.events.find((e) => e.event === 'state' && e.state === 'stopped');
+    expect(stopped).toBeDefined();
+    await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(echoRoundTrip(remotePort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('SIGINT stops it too; autossh -M 0 command lines are accepted', async () => {
+    const args = sshArgsFor(sshd, keys, knownHosts);
+    const cli = new CliTunnel(['autossh', '-M', '0', ...args.slice(1), '-D', '0']);
+    await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+    expect(await cli.stop('SIGINT')).toBe(0);
+  });
+
+  it('a port already in use: the forward is marked FORWARD_BIND_FAILED and the tunnel stays up', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const busy = (blocker.address() as { port: number }).port;
+    try {
+      const cli = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-L', `${busy}:127.0.0.1:${echo.port}`]);
+      const up = await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+      const [forward] = up.forwards as { state: string; error: { code: string; message: string } }[];
+      expect(forward!.state).toBe('failed');
+      expect(forward!.error.code).toBe('FORWARD_BIND_FAILED');
+      expect(forward!.error.message).toMatch(/already in use/);
+      expect(await cli.stop()).toBe(0);
+
+      const strict = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-o', 'ExitOnForwardFailure=yes', '-L', `${busy}:127.0.0.1:${echo.port}`]);
+      const failed = await strict.waitFor((e) => e.event === 'state' && e.state === 'failed');
+      expect((failed.error as { code: string }).code).toBe('FORWARD_BIND_FAILED');
+      expect(await strict.exited).toBe(1);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a permanent failure (unknown host key) exits non-zero with the code', async () => {
+    const empty = await knownHostsFor([]);
+    const cli = new CliTunnel([...sshArgsFor(sshd, keys, empty), '-L', '0:127.0.0.1:80']);
+    const failed = await cli.waitFor((e) => e.event === 'state' && e.state === 'failed');
+    expect((failed.error as { code: string }).code).toBe('HOST_KEY_UNKNOWN');
+    expect(await cli.exited).toBe(1);
+  });
+});
+
+describe('tunnelvision parse and bad input', () => {
+  it('parse --json prints the profile in the documented shape', async () => {
+    const r = await runCli(['parse', '--json', '--', 'ssh', '-N', '-L', '[::1]:8080:example.org:80', '-R', '*:0:localhost:22', '-D', '1080', '-J', 'alice@bastion:2222,jump2', '-p', '2200', 'bob@server']);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p).toMatchObject({
+      host: 'server',
+      user: 'bob',
+      port: 2200,
+      jumps: [{ host: 'bastion', user: 'alice', port: 2222 }, { host: 'jump2', user: null, port: 22 }],
+      forwards: [
+        { kind: 'local', bind: { host: '::1', port: 8080 }, target: { host: 'example.org', port: 80 } },
+        { kind: 'remote', bind: { host: '*', port: 0 }, target: { host: 'localhost', port: 22 } },
+        { kind: 'dynamic', bind: { host: null, port: 1080 } },
+      ],
+      keepalive: { interval: 15, countMax: 3 },
+      proxyCommand: null,
+      identityFiles: [],
+    });
+    expect(p.forwards[2].target).toBeUndefined();
+  });
+
+  it.each([
+    [['parse', '--json', '--', 'ssh', '-L', '99999:h:80', 'host'], 'BAD_FORWARD_SPEC'],
+    [['parse', '--json', '--', 'ssh', '-L', '8080:host', 'host'], 'BAD_FORWARD_SPEC'],
+    [['parse', '--json', '--', 'ssh', '-p', '70000', 'host'], 'BAD_PORT'],
+    [['parse', '--json', '--', 'ssh', '-L', '-1:h:80', 'host'], 'BAD_FORWARD_SPEC'],
+    [['parse', '--json', '--', 'ssh', '-L', '80a:h:80', 'host'], 'BAD_FORWARD_SPEC'],
+    [['parse', '--json', '--', 'ssh', '-L', '::1:8080:h:80', 'host'], 'BAD_FORWARD_SPEC'],
+    [['parse', '--json', '--', 'ssh', '-J', 'a;touch /tmp/x', 'host'], 'BAD_HOST'],
+    [['parse', '--json', '--', 'ssh', '-o', 'NoSuchOption=1', 'host'], 'BAD_OPTION'],
+    [['parse', '--json', '--', 'ssh', '-X', 'host'], 'UNSUPPORTED_OPTION'],
+    [['parse', '--json', '--', 'ssh', '-L'], 'BAD_ARGUMENT'],
+    [['parse', '--json', '--', 'ls', '-la'], 'NOT_SSH_COMMAND'],
+    [['frobnicate'], 'BAD_ARGUMENT'],
+    [['up', '--json', '--', 'ssh', '-L', '0:h', 'host'], 'BAD_FORWARD_SPEC'],
+    [['up', '--json', '--', 'scp', 'a', 'b'], 'NOT_SSH_COMMAND'],
+  ])('%j → exit 2, %s, one line, no stack trace', async (args, code) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`[${code}]`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

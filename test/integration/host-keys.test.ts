@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostKeyQuestion } from '../../src/main/engine/prompts.js';
+import { Tunnel } from '../../src/main/engine/tunnel.js';
+import { fingerprint } from '../../src/main/openssh/known-hosts.js';
+import { profileFor } from '../helpers/fixtures.js';
+import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+
+const run = promisify(execFile);
+let keys: ClientKeys;
+let sshd: Sshd;
+let dir: string;
+
+beforeAll(async () => {
+  delete process.env.SSH_AUTH_SOCK;
+  keys = await makeClientKeys();
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
+  dir = await mkdtemp(join(tmpdir(), 'tv-hostkeys-'));
+});
+
+afterAll(async () => {
+  await sshd?.dispose();
+});
+
+let fileCounter = 0;
+async function knownHostsWith(lines: string[]): Promise<string> {
+  const file = join(dir, `known_hosts_${fileCounter++}`);
+  await writeFile(file, lines.length ? `${lines.join('\n')}\n` : '');
+  return file;
+}
+
+async function otherKeyLine(name: string): Promise<string> {
+  const key = join(dir, `other_${fileCounter++}`);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  const pub = (await readFile(`${key}.pub`, 'utf8')).trim().split(/\s+/);
+  return `${name} ${pub[0]} ${pub[1]}`;
+}
+
+async function connectWith(knownHosts: string, tweak: (p: ReturnType<typeof profileFor>) => void = () => undefined, prompter?: { hostKey(q: HostKeyQuestion): Promise<'accept-once' | 'accept-always' | 'reject'> }): Promise<Tunnel> {
+  const profile = profileFor(sshd, keys, knownHosts);
+  tweak(profile);
+  const tunnel = new Tunnel('t', profile, prompter ? { prompter } : {});
+  await tunnel.start();
+  return tunnel;
+}
+
+const name = (): string => `[127.0.0.1]:${sshd.port}`;
+
+describe('host key verification against known_hosts', () => {
+  it('a known plain entry connects', async () => {
+    const t = await connectWith(await knownHostsWith([await sshd.knownHostsLine()]));
+    expect(t.getState()).toBe('up');
+    await t.stop();
+  });
+
+  it('a hashed entry (ssh-keygen -H) connects', async () => {
+    const file = await knownHostsWith([await sshd.knownHostsLine()]);
+    await run('ssh-keygen', ['-q', '-H', '-f', file]);
+    expect(await readFile(file, 'utf8')).toMatch(/^\|1\|/);
+    const t = await connectWith(file);
+    expect(t.getState()).toBe('up');
+    await t.stop();
+  });
+
+  it('a wildcard pattern entry connects', async () => {
+    const t = await connectWith(await knownHostsWith([await sshd.knownHostsLine(`[127.0.0.?]:${sshd.port}`)]));
+    expect(t.getState()).toBe('up');
+    await t.stop();
+  });
+
+  it('unknown with StrictHostKeyChecking=yes fails HOST_KEY_UNKNOWN with the fingerprint', async () => {
+    const t = await connectWith(await knownHostsWith([]));
+    expect(t.getState()).toBe('failed');
+    expect(t.error?.code).toBe('HOST_KEY_UNKNOWN');
+    expect(t.error?.message).toContain(fingerprint(await sshd.publicKeyBlob()));
+  });
+
+  it('accept-new records the key, and the next connection is verified against it', async () => {
+    const file = await knownHostsWith([]);
+    const t = await connectWith(file, (p) => (p.strictHostKeyChecking = 'accept-new'));
+    expect(t.getState()).toBe('up');
+    await t.stop();
+    const written = await readFile(file, 'utf8');
+    expect(written.trim()).toBe(await sshd.knownHostsLine());
+    const again = await connectWith(file);
+    expect(again.getState()).toBe('up');
+    await again.stop();
+  });
+
+  it('ask: the question carries the SHA256 fingerprint; accept-once connects without writing', async () => {
+    const file = await knownHostsWith([]);
+    const questions: HostKeyQuestion[] = [];
+    const t = await connectWith(
+      file,
+      (p) => {
+        p.strictHostKeyChecking = 'ask';
+        p.batchMode = false;
+      },
+      { hostKey: async (q) => (questions.push(q), 'accept-once') },
+    );
+    expect(t.getState()).toBe('up');
+    expect(questions).toHaveLength(1);
+    expect(questions[0]!.fingerprint).toBe(fingerprint(await sshd.publicKeyBlob()));
+    expect(questions[0]!.keyType).toBe('ssh-ed25519');
+    expect(await readFile(file, 'utf8')).toBe('');
+    await t.stop();
+  });
+
+  it('ask: reject fails HOST_KEY_REJECTED; accept-always writes the key', async () => {
+    const file = await knownHostsWith([]);
+    const ask = (p: ReturnType<typeof profileFor>): void => {
+      p.strictHostKeyChecking = 'ask';
+      p.batchMode = false;
+    };
+    const rejected = await connectWith(file, ask, { hostKey: async () => 'reject' });
+    expect(rejected.error?.code).toBe('HOST_KEY_REJECTED');
+    const accepted = await connectWith(file, ask, { hostKey: async () => 'accept-always' });
+    expect(accepted.getState()).toBe('up');
+    await accepted.stop();
+    expect((await readFile(file, 'utf8')).trim()).toBe(await sshd.knownHostsLine());
+  });
+
+  it('a changed key fails HOST_KEY_MISMATCH before any credential is offered, whatever the policy', async () => {
+    const fresh = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
+    try {
+      const file = await knownHostsWith([await otherKeyLine(`[127.0.0.1]:${fresh.port}`)]);
+      for (const strict of ['yes', 'no', 'accept-new'] as const) {
+        const profile = profileFor(fresh, keys, file);
+        profile.strictHostKeyChecking = strict;
+        const t = new Tunnel('t', profile);
+        await t.start();
+        expect(t.getState()).toBe('failed');
+        expect(t.error?.code).toBe('HOST_KEY_MISMATCH');
+        expect(t.error?.message).toContain(`${file}:1`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(fresh.log).toMatch(/Connection from 127\.0\.0\.1/);
+      // sshd logs every authentication request at DEBUG1; there must be none.
+      expect(fresh.log).not.toMatch(/userauth-request|Accepted publickey|Failed publickey/);
+      // Control: the same server does log them once the key is right.
+      const good = new Tunnel('t', profileFor(fresh, keys, await knownHostsWith([await fresh.knownHostsLine()])));
+      await good.start();
+      expect(good.getState()).toBe('up');
+      await good.stop();
+      expect(fresh.log).toMatch(/userauth-request/);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('a key of another type for the host is new, not changed', async () => {
+    const rsa = join(dir, 'rsa_host');
+    await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]);
+    const pub = (await readFile(`${rsa}.pub`, 'utf8')).trim().split(/\s+/);
+    const file = await knownHostsWith([`${name()} ${pub[0]} ${pub[1]}`]);
+    const t = await connectWith(file);
+    expect(t.error?.code).toBe('HOST_KEY_UNKNOWN');
+  });
+
+  it('@revoked refuses the key even when it is also listed as known', async () => {
+    const line = await sshd.knownHostsLine();
+    const file = await knownHostsWith([line, `@revoked * ${line.split(' ').slice(1).join(' ')}`]);
+    const t = await connectWith(file);
+    expect(t.getState()).toBe('failed');
+    expect(t.error?.code).toBe('HOST_KEY_REVOKED');
+  });
+
+  it('@cert-authority lines are reported as unsupported, not trusted', async () => {
+    const ca = await otherKeyLine('*');
+    const file = await knownHostsWith([`@cert-authority ${ca}`]);
+    const t = await connectWith(file, (p) => (p.strictHostKeyChecking = 'accept-new'));
+    expect(t.getState()).toBe('up');
+    expect(t.logs().some((l) => l.message.includes('@cert-authority'))).toBe(true);
+    await t.stop();
+  });
+});
