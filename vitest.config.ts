@@ -9,6 +9,7 @@ export default defineConfig({
     // Real sshd instances and sockets: files run in parallel processes, tests inside a file in order.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: process.env.CI ? ['verbose'] : ['default'],
+    reporters: process.env.CI ? ['verbose', 'json'] : ['default'],
+    outputFile: { json: 'test-artifacts/vitest.json' },
   },
 });
