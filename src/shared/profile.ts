@@ -77,6 +77,12 @@ export const ProfileSchema = z.strictObject({
   compression: z.boolean(),
   addressFamily: z.enum(['any', 'inet', 'inet6']),
   hostKeyAlias: z.string().min(1).max(255).nullable(),
+  /** Lazy tunnel: listeners bound at start, SSH connected on first use, dropped after idleTimeout. */
+  lazy: z.boolean(),
+  /** Seconds without connections before a lazy tunnel disconnects. */
+  idleTimeout: z.number().int().min(1).max(86400),
+  /** Seconds between health probes of each forward's destination; null turns probes off. */
+  probeInterval: z.number().int().min(1).max(86400).nullable(),
 });
 
 export type Bind = z.infer<typeof BindSchema>;
@@ -115,6 +121,9 @@ export function defaultProfile(host: string): Profile {
     compression: false,
     addressFamily: 'any',
     hostKeyAlias: null,
+    lazy: false,
+    idleTimeout: 300,
+    probeInterval: null,
   };
 }
 

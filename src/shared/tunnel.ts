@@ -18,6 +18,8 @@ export interface ForwardStatus {
   allocatedPort: number | null;
   /** Something the user should know, e.g. that the server decides the -R bind address. */
   note: string | null;
+  /** Result of the last health probe of the destination; null when not probed. */
+  probe: 'ok' | 'down' | null;
 }
 
 export interface TrafficFigures {
@@ -28,12 +30,25 @@ export interface TrafficFigures {
   failedConnections: number;
 }
 
-export interface ForwardStats extends TrafficFigures {
+export interface Rates {
+  /** Bytes per second client → destination, over the last few seconds. */
+  sendRate: number;
+  receiveRate: number;
+}
+
+export interface ForwardStats extends TrafficFigures, Rates {
   index: number;
 }
 
-export interface TunnelStats extends TrafficFigures {
+export interface TunnelStats extends TrafficFigures, Rates {
   tunnel: string;
+  state: TunnelState;
+  /** Whether an SSH session is open now (a lazy tunnel is up without one). */
+  sessionOpen: boolean;
+  /** SSH round trip to the destination server, from the last measurement. */
+  latencyMs: number | null;
+  /** Since the current session came up; null without one. */
+  uptimeMs: number | null;
   forwards: ForwardStats[];
 }
 

@@ -1,9 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
-/** CLI tests run the built `tunnelvision`; build once if `npm test` did not already. */
+function newest(dir: string): number {
+  return readdirSync(dir).reduce((latest, name) => {
+    const path = join(dir, name);
+    const info = statSync(path);
+    return Math.max(latest, info.isDirectory() ? newest(path) : info.mtimeMs);
+  }, 0);
+}
+
+/** CLI tests run the built `tunnelvision`: rebuild when any source is newer than the build. */
 export default function setup(): void {
-  if (!existsSync('dist/main/cli/index.js') || process.env.TV_REBUILD === '1') {
+  const built = 'dist/main/cli/index.js';
+  if (!existsSync(built) || statSync(built).mtimeMs < Math.max(newest('src/main'), newest('src/shared'))) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   }
 }

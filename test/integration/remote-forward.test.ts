@@ -56,14 +56,14 @@ describe('remote forward (-R) against OpenSSH', () => {
     await expect(echoRoundTrip(port, 10)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('a refused remote bind is REMOTE_FORWARD_REFUSED; the tunnel stays up without ExitOnForwardFailure', async () => {
+  it('a refused remote bind is REMOTE_FORWARD_REFUSED; without ExitOnForwardFailure the tunnel is degraded, retries it, and serves the rest', async () => {
     // sshd's own port is taken on the server side.
     const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
       { kind: 'remote', bind: { host: '127.0.0.1', port: sshd.port }, target: { host: '127.0.0.1', port: echo.port } },
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
     ]));
     await tunnel.start();
-    expect(tunnel.getState()).toBe('up');
+    expect(tunnel.getState()).toBe('degraded');
     const [remote, local] = tunnel.forwardStatuses();
     expect(remote!.state).toBe('failed');
     expect(remote!.error?.code).toBe('REMOTE_FORWARD_REFUSED');

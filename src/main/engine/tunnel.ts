@@ -6,9 +6,14 @@ import { Backoff } from './backoff.js';
 import { ConnectionRegistry, type LiveConnectionInfo } from './connections.js';
 import { DynamicForwardRunner } from './forwards/dynamic-forward.js';
 import type { ForwardContext, ForwardRunner } from './forwards/forward-runner.js';
+import { ListeningForward } from './forwards/listening-forward.js';
 import { LocalForwardRunner } from './forwards/local-forward.js';
 import { RemoteForwardRunner } from './forwards/remote-forward.js';
+import { probeForward } from './probe.js';
+import { measureRoundTrip } from './latency.js';
 import type { Prompter } from './prompts.js';
+import { RateWindow } from './rate-window.js';
+import { whenReachable } from './reachability.js';
 import { SshSession, type LogLevel } from './session.js';
 import { TrafficCounter } from './traffic.js';
 
@@ -18,42 +23,69 @@ export interface TunnelOptions {
   /** A session that stayed up this long resets the backoff. */
   stableAfterMs?: number;
   backoff?: Backoff;
+  /** How long a connection made while the session is down waits for it. */
+  holdMs?: number;
+  /** How often SSH latency is measured. */
+  latencyIntervalMs?: number;
 }
 
 export interface TunnelEvents {
   state: [TunnelStateChange];
   log: [LogLine];
+  /** Internal: a session came up (forwards waiting for one listen to this). */
+  session: [SshSession];
 }
 
 const LOG_LINES_KEPT = 500;
+const DEFAULT_HOLD_MS = 10_000;
+const DEFAULT_LATENCY_INTERVAL_MS = 5_000;
+const REACHABILITY_POLL_MS = 500;
 
 /**
- * One tunnel: a profile brought to life. Binds local listeners, keeps one SSH session (with
- * its jump hops) open, registers remote forwards on every session, and reconnects with
- * backoff when the session is lost. Failures that retrying cannot fix (host key, auth, bind)
- * stop in `failed` and wait for the user.
+ * One tunnel: a profile brought to life, supervised like autossh.
+ *
+ * Local and dynamic listeners are bound once at start and survive reconnects; a connection
+ * arriving during an outage is held until the next session (or the hold time). Remote forwards
+ * are registered on every session; one the server refuses (often its stale listener from the
+ * previous session) is retried with backoff while the tunnel reports `degraded`. A lost session
+ * reconnects with capped, jittered backoff, cut short as soon as the server answers TCP again.
+ * Failures retrying cannot fix (host key, authentication, bind) end in `failed` and wait.
  */
 export class Tunnel extends EventEmitter<TunnelEvents> {
   private state: TunnelState = 'stopped';
   private session: SshSession | null = null;
+  private sessionSince: number | null = null;
   private readonly runners: ForwardRunner[];
   private readonly counter = new TrafficCounter();
   private readonly registry = new ConnectionRegistry();
   private readonly logLines: LogLine[] = [];
   private readonly backoff: Backoff;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private stableTimer: NodeJS.Timeout | null = null;
+  private readonly rates = new Map<number, RateWindow>();
+  private readonly tunnelRate = new RateWindow();
+  /** Timers and watchers of the current run; cleared together on stop. */
+  private run: { generation: number; abort: AbortController; timers: Set<NodeJS.Timeout> } | null = null;
   private generation = 0;
+  private connecting: Promise<void> | null = null;
+  private retryWake: (() => void) | null = null;
   private lastError: ErrorInfo | null = null;
+  private latencyMs: number | null = null;
+  private waiters = 0;
+  private sessionsSeen = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
+    this.setMaxListeners(0);
+    if (profile.lazy && profile.forwards.some((f) => f.kind === 'remote')) {
+      throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have remote forwards: the server only tells us about them over an open session');
+    }
     this.backoff = options.backoff ?? new Backoff();
     const ctx: ForwardContext = {
       registry: this.registry,
       tunnelCounter: this.counter,
       log: (level, message) => this.log(level, message),
       gatewayPorts: profile.gatewayPorts,
+      acquireSession: () => this.acquireSession(),
     };
     this.runners = profile.forwards.map((f, i) => {
       switch (f.kind) {
@@ -65,21 +97,35 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
           return new RemoteForwardRunner(i, f, ctx);
       }
     });
+    this.runners.forEach((r) => this.rates.set(r.index, new RateWindow()));
   }
 
   getState(): TunnelState {
     return this.state;
   }
 
+  get error(): ErrorInfo | null {
+    return this.lastError;
+  }
+
   forwardStatuses(): ForwardStatus[] {
     return this.runners.map((r) => r.getStatus());
   }
 
-  stats(): TunnelStats {
+  stats(now = Date.now()): TunnelStats {
+    const total = this.counter.snapshot();
     return {
       tunnel: this.id,
-      ...this.counter.snapshot(),
-      forwards: this.runners.map((r) => ({ index: r.index, ...r.counter.snapshot() })),
+      state: this.state,
+      sessionOpen: this.session?.isOpen ?? false,
+      latencyMs: this.latencyMs,
+      uptimeMs: this.sessionSince === null ? null : now - this.sessionSince,
+      ...total,
+      ...this.tunnelRate.sample(now, total.bytesSent, total.bytesReceived),
+      forwards: this.runners.map((r) => {
+        const c = r.counter.snapshot();
+        return { index: r.index, ...c, ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived) };
+      }),
     };
   }
 
@@ -110,15 +156,31 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.emit('state', { tunnel: this.id, state, reason, error: info, forwards: this.forwardStatuses() });
   }
 
+  private isCurrent(generation: number): boolean {
+    return this.run?.generation === generation;
+  }
+
+  private later(generation: number, ms: number, fn: () => void): void {
+    const run = this.run;
+    if (!run || run.generation !== generation) return;
+    const timer = setTimeout(() => {
+      run.timers.delete(timer);
+      if (this.isCurrent(generation)) fn();
+    }, ms);
+    run.timers.add(timer);
+  }
+
   /**
-   * Starts the tunnel. Resolves once it is up, or once it has failed permanently (check
-   * getState()); network failures keep it retrying in `reconnecting`.
+   * Starts the tunnel. Resolves once it is up (for a lazy tunnel: listening), or has failed
+   * permanently (see getState()); network failures keep it retrying in `reconnecting`.
    */
   async start(): Promise<void> {
     if (this.state !== 'stopped' && this.state !== 'failed') return;
     const generation = ++this.generation;
+    this.run = { generation, abort: new AbortController(), timers: new Set() };
     this.backoff.reset();
-    this.setState('connecting', `connecting to ${this.profile.host}:${this.profile.port}`);
+    this.lastError = null;
+    this.setState('connecting', this.profile.lazy ? 'binding listeners' : `connecting to ${this.describeServer()}`);
     for (const runner of this.runners) {
       if (runner.forward.kind === 'remote') continue;
       try {
@@ -132,12 +194,31 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
           return;
         }
       }
-      if (generation !== this.generation) return;
+      if (!this.isCurrent(generation)) return;
+    }
+    if (this.profile.lazy) {
+      this.setState('up', 'lazy: listening; connects on first use');
+      return;
     }
     await this.connect(generation);
   }
 
-  private async connect(generation: number): Promise<void> {
+  private describeServer(): string {
+    return `${this.profile.host}:${this.profile.port}`;
+  }
+
+  /** One connection attempt at a time, whoever asks (start, retry timer, nudge, lazy use). */
+  private connect(generation: number): Promise<void> {
+    this.connecting ??= this.connectOnce(generation).finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async connectOnce(generation: number): Promise<void> {
+    if (this.state === 'reconnecting' || (this.profile.lazy && this.state === 'up')) {
+      this.setState('connecting', `connecting to ${this.describeServer()}`);
+    }
     let session: SshSession;
     try {
       session = await SshSession.open({
@@ -147,16 +228,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
       });
     } catch (err) {
-      if (generation !== this.generation) return;
-      await this.onConnectFailed(generation, err);
+      if (this.isCurrent(generation)) await this.onConnectFailed(generation, err);
       return;
     }
-    if (generation !== this.generation) {
+    if (!this.isCurrent(generation)) {
       await session.close();
       return;
     }
     this.session = session;
-    session.on('close', (reason) => void this.onSessionLost(generation, session, reason));
+    this.sessionSince = Date.now();
+    session.on('close', (reason) => this.onSessionLost(generation, session, reason));
     session.on('tcp connection', (details, accept, reject) => {
       const runner = this.remoteRunners().find((r) => r.matchesTcp(details));
       if (!runner) return reject();
@@ -168,33 +249,124 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       runner.handleIncoming(`server:${details.socketPath}`, accept, reject);
     });
 
-    const failures: TunnelError[] = [];
+    const refused = await this.attachForwards(session);
+    if (!this.isCurrent(generation) || !session.isOpen) return;
+    if (refused.length > 0 && this.profile.exitOnForwardFailure) {
+      const first = refused[0]!;
+      if (this.sessionsSeen === 0) {
+        // The very first session: like ssh -o ExitOnForwardFailure=yes, give up.
+        await this.shutdown();
+        this.setState('failed', `ExitOnForwardFailure: ${first.message}`, first);
+        return;
+      }
+      // Later sessions: as autossh restarting ssh would, drop this session and retry.
+      this.session = null;
+      this.sessionSince = null;
+      for (const runner of this.runners) runner.detach();
+      await session.close();
+      this.scheduleRetry(generation, first.toInfo());
+      return;
+    }
+    this.sessionsSeen++;
+    this.emit('session', session);
+    this.later(generation, this.options.stableAfterMs ?? 30_000, () => this.backoff.reset());
+    this.watchHealth(generation, session);
+    this.reportUp(refused.length > 0 ? refused[0]! : null);
+    if (refused.length > 0) this.retryRemoteForwards(generation, session, new Backoff());
+    if (this.profile.lazy) this.armIdleTimer(generation);
+  }
+
+  /** Attaches every forward to the session; returns the remote forwards the server refused. */
+  private async attachForwards(session: SshSession): Promise<TunnelError[]> {
+    const refused: TunnelError[] = [];
     for (const runner of this.runners) {
-      if (runner.getStatus().state === 'failed' && runner.forward.kind !== 'remote') continue;
+      if (runner.getStatus().state === 'failed' && runner instanceof ListeningForward) continue;
       try {
         await runner.attach(session);
       } catch (err) {
         runner.markFailed(err);
-        failures.push(err as TunnelError);
-        this.log('error', (err as Error).message);
+        refused.push(err as TunnelError);
+        this.log('warn', (err as Error).message);
       }
     }
-    if (generation !== this.generation || !session.isOpen) return;
-    const bindFailures = this.runners.filter((r) => r.getStatus().state === 'failed');
-    if (this.profile.exitOnForwardFailure && bindFailures.length > 0) {
-      const first = failures[0] ?? new TunnelError('FORWARD_BIND_FAILED', bindFailures[0]!.getStatus().error?.message ?? 'a forward failed');
-      await this.shutdown();
-      this.setState('failed', `ExitOnForwardFailure: ${first.message}`, first);
-      return;
+    return refused;
+  }
+
+  /** up, or degraded while a remote forward or a probed destination is not working. */
+  private reportUp(problem: TunnelError | ErrorInfo | null): void {
+    const statuses = this.forwardStatuses();
+    const failedRemote = statuses.filter((f, i) => f.state === 'failed' && this.runners[i] instanceof RemoteForwardRunner);
+    const probeDown = statuses.filter((f) => f.probe === 'down');
+    const failedLocal = statuses.filter((f, i) => f.state === 'failed' && this.runners[i] instanceof ListeningForward);
+    const where = `${this.describeServer()}${this.latencyMs !== null ? ` (${this.latencyMs.toFixed(1)} ms)` : ''}`;
+    if (failedRemote.length > 0) {
+      this.setState('degraded', `connected to ${where}; ${failedRemote.length} remote forward(s) refused by the server, retrying`, problem ?? failedRemote[0]!.error);
+    } else if (probeDown.length > 0) {
+      this.setState('degraded', `SSH up, but ${probeDown.map((f) => f.description).join(', ')}: destination not reachable`, problem);
+    } else if (failedLocal.length > 0) {
+      this.setState('up', `connected to ${where}; ${failedLocal.length} of ${this.runners.length} forward(s) failed`, failedLocal[0]!.error);
+    } else {
+      this.setState('up', `connected to ${where}; ${this.runners.length} forward(s) active`);
     }
-    this.stableTimer = setTimeout(() => this.backoff.reset(), this.options.stableAfterMs ?? 30_000);
-    this.stableTimer.unref();
-    const failed = bindFailures.length;
-    const reason =
-      failed === 0
-        ? `connected to ${this.profile.host}:${this.profile.port}; ${this.runners.length} forward(s) active`
-        : `connected to ${this.profile.host}:${this.profile.port}; ${failed} of ${this.runners.length} forward(s) failed`;
-    this.setState('up', reason, failed > 0 ? bindFailures[0]!.getStatus().error : null);
+  }
+
+  /**
+   * A refused remote forward is retried with its own backoff while the session lives: after a
+   * reconnect the server often still holds the old session's listener ("remote port forwarding
+   * failed") until it notices that session is dead.
+   */
+  private retryRemoteForwards(generation: number, session: SshSession, backoff: Backoff): void {
+    const delay = backoff.next();
+    this.log('info', `retrying refused remote forward(s) in ${(delay / 1000).toFixed(1)} s (the server may still hold the previous session's listener)`);
+    this.later(generation, delay, () => {
+      void (async () => {
+        if (this.session !== session || !session.isOpen) return;
+        const pending = this.remoteRunners().filter((r) => r.getStatus().state === 'failed');
+        const still: TunnelError[] = [];
+        for (const runner of pending) {
+          try {
+            await runner.attach(session);
+          } catch (err) {
+            runner.markFailed(err);
+            still.push(err as TunnelError);
+          }
+        }
+        if (this.session !== session || !this.isCurrent(generation)) return;
+        this.reportUp(still[0] ?? null);
+        if (still.length > 0) this.retryRemoteForwards(generation, session, backoff);
+      })();
+    });
+  }
+
+  /** SSH latency on an interval and, if configured, forward probes; state follows the probes. */
+  private watchHealth(generation: number, session: SshSession): void {
+    const latencyEvery = this.options.latencyIntervalMs ?? DEFAULT_LATENCY_INTERVAL_MS;
+    const measure = (): void => {
+      if (this.session !== session || !session.isOpen) return;
+      void measureRoundTrip(session.client).then((ms) => {
+        if (ms !== null && this.session === session) this.latencyMs = Math.round(ms * 10) / 10;
+      });
+      this.later(generation, latencyEvery, measure);
+    };
+    measure();
+    const probeSeconds = this.profile.probeInterval;
+    if (probeSeconds === null) return;
+    const probe = (): void => {
+      if (this.session !== session || !session.isOpen) return;
+      void (async () => {
+        let changed = false;
+        for (const runner of this.runners) {
+          const result = await probeForward(runner.forward, session);
+          if (result === null || runner.getStatus().probe === result) continue;
+          runner.setProbe(result);
+          changed = true;
+          this.log(result === 'down' ? 'warn' : 'info', `${runner.getStatus().description}: destination ${result === 'down' ? 'not reachable' : 'reachable again'}`);
+        }
+        if (changed && this.session === session && (this.state === 'up' || this.state === 'degraded')) this.reportUp(null);
+        this.later(generation, probeSeconds * 1000, probe);
+      })();
+    };
+    probe();
   }
 
   private async onConnectFailed(generation: number, err: unknown): Promise<void> {
@@ -204,58 +376,157 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.setState('failed', info.message, info);
       return;
     }
+    if (this.profile.lazy && this.waiters === 0) {
+      this.lastError = info;
+      this.setState('up', `lazy: connection failed (${info.message}); will retry on next use`, info);
+      return;
+    }
     this.scheduleRetry(generation, info);
   }
 
   private scheduleRetry(generation: number, info: ErrorInfo): void {
     const delay = this.backoff.next();
     this.setState('reconnecting', `${info.message}; retrying in ${(delay / 1000).toFixed(1)} s`, info);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (generation === this.generation) void this.connect(generation);
-    }, delay);
+    const abort = new AbortController();
+    const wake = (): void => {
+      if (this.retryWake !== wake) return;
+      this.retryWake = null;
+      abort.abort();
+      if (this.isCurrent(generation) && this.state === 'reconnecting') void this.connect(generation);
+    };
+    this.retryWake = wake;
+    this.later(generation, delay, wake);
+    // Come back as soon as the server answers TCP again rather than sleeping out the backoff.
+    if (!this.profile.proxyCommand) {
+      const first = SshSession.hopsOf(this.profile)[0]!;
+      this.run?.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+      void whenReachable(first.host, first.port, REACHABILITY_POLL_MS, abort.signal).then(() => {
+        if (!abort.signal.aborted) {
+          this.log('info', `${first.host}:${first.port} answers again`);
+          wake();
+        }
+      });
+    }
   }
 
-  private async onSessionLost(generation: number, session: SshSession, reason: TunnelError): Promise<void> {
+  private onSessionLost(generation: number, session: SshSession, reason: TunnelError): void {
     if (this.session !== session) return;
     this.session = null;
-    if (this.stableTimer) clearTimeout(this.stableTimer);
-    for (const runner of this.runners) runner.detach();
-    if (generation !== this.generation) return;
+    this.sessionSince = null;
+    this.latencyMs = null;
+    for (const runner of this.runners) {
+      runner.detach();
+      runner.setProbe(null);
+    }
+    if (!this.isCurrent(generation)) return;
+    if (this.profile.lazy && this.registry.size === 0 && this.waiters === 0) {
+      this.setState('up', `lazy: disconnected (${reason.message}); connects on next use`);
+      return;
+    }
     this.log('warn', `SSH session lost: ${reason.message}`);
     this.scheduleRetry(generation, reason.toInfo());
   }
 
+  /**
+   * For forwards: the open session, or the next one. A lazy tunnel connects now; a tunnel
+   * waiting out a backoff retries now. Gives up after the hold time.
+   */
+  private async acquireSession(): Promise<SshSession> {
+    const generation = this.run?.generation;
+    if (generation === undefined || this.state === 'stopped' || this.state === 'failed') {
+      throw new TunnelError('CONNECTION_LOST', 'the tunnel is not running');
+    }
+    if (this.session?.isOpen) {
+      this.touchIdle();
+      return this.session;
+    }
+    const holdMs = this.options.holdMs ?? DEFAULT_HOLD_MS;
+    this.waiters++;
+    try {
+      if (this.connecting === null) {
+        if (this.profile.lazy && this.state === 'up') void this.connect(generation);
+        else this.retryWake?.();
+      }
+      return await new Promise<SshSession>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.off('session', onSession);
+          this.off('state', onState);
+          reject(new TunnelError('CONNECTION_LOST', `the SSH session is down (held ${holdMs / 1000} s)`));
+        }, holdMs);
+        const onSession = (s: SshSession): void => {
+          clearTimeout(timer);
+          this.off('state', onState);
+          resolve(s);
+        };
+        const onState = (change: TunnelStateChange): void => {
+          if (change.state !== 'failed' && change.state !== 'stopped') return;
+          clearTimeout(timer);
+          this.off('session', onSession);
+          this.off('state', onState);
+          reject(new TunnelError('CONNECTION_LOST', `the tunnel ${change.state}: ${change.reason}`));
+        };
+        this.once('session', onSession);
+        this.on('state', onState);
+      });
+    } finally {
+      this.waiters--;
+    }
+  }
+
+  private touchIdle(): void {
+    if (this.profile.lazy && this.run) this.armIdleTimer(this.run.generation);
+  }
+
+  /** A lazy tunnel drops its session after idleTimeout with no connections. */
+  private armIdleTimer(generation: number): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const check = (): void => {
+      if (!this.isCurrent(generation)) return;
+      if (this.registry.size > 0 || this.waiters > 0) {
+        this.idleTimer = setTimeout(check, this.profile.idleTimeout * 1000);
+        return;
+      }
+      const session = this.session;
+      if (!session) return;
+      this.log('info', `lazy: idle for ${this.profile.idleTimeout} s, disconnecting`);
+      this.session = null;
+      this.sessionSince = null;
+      this.latencyMs = null;
+      for (const runner of this.runners) runner.detach();
+      void session.close();
+      this.setState('up', 'lazy: idle, disconnected; connects on next use');
+    };
+    this.idleTimer = setTimeout(check, this.profile.idleTimeout * 1000);
+  }
+
   /** Retry now instead of waiting out the backoff (OS resume, network change). */
   nudge(): void {
-    if (this.state !== 'reconnecting' || !this.retryTimer) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    void this.connect(this.generation);
+    if (this.state === 'reconnecting') this.retryWake?.();
   }
 
   private async shutdown(): Promise<void> {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.stableTimer) clearTimeout(this.stableTimer);
-    this.retryTimer = null;
-    this.stableTimer = null;
+    const run = this.run;
+    this.run = null;
+    if (run) {
+      run.abort.abort();
+      for (const t of run.timers) clearTimeout(t);
+    }
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.retryWake = null;
     // Remote forwards are cancelled while the session is still open, then listeners close.
     await Promise.all(this.runners.map((r) => r.close()));
     const session = this.session;
     this.session = null;
+    this.sessionSince = null;
     await session?.close();
   }
 
   /** Stops the tunnel: listeners closed, remote forwards cancelled, session ended. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
-    this.generation++;
     await this.shutdown();
     this.setState('stopped', 'stopped by the user');
-  }
-
-  get error(): ErrorInfo | null {
-    return this.lastError;
   }
 
   private remoteRunners(): RemoteForwardRunner[] {

@@ -13,15 +13,20 @@ export const SOCKS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * to the server unresolved (socks5h / socks4a semantics).
  */
 export class DynamicForwardRunner extends ListeningForward {
-  protected async handle(socket: Socket, session: SshSession): Promise<void> {
+  protected async handle(socket: Socket): Promise<void> {
     socket.resume();
     const request = await readSocksRequest(socket, SOCKS_HANDSHAKE_TIMEOUT_MS);
     const target = request.host.includes(':') ? `[${request.host}]:${request.port}` : `${request.host}:${request.port}`;
-    if (!session.isOpen) {
+    let session: SshSession;
+    try {
+      session = await this.ctx.acquireSession();
+    } catch (err) {
+      // The client gets a SOCKS failure, not a silent close.
       request.reply(SOCKS5_REPLY.generalFailure);
       socket.end();
-      throw new Error(`${target}: the SSH session went down`);
+      throw err;
     }
+    if (socket.destroyed) return;
     const source = { host: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 };
     let channel;
     try {

@@ -10,6 +10,11 @@ export interface ForwardContext {
   tunnelCounter: TrafficCounter;
   log: Log;
   gatewayPorts: boolean;
+  /**
+   * The open session, waiting for one while the tunnel reconnects (or, for a lazy tunnel,
+   * starting one). Rejects if none comes within the hold time.
+   */
+  acquireSession(): Promise<SshSession>;
 }
 
 /**
@@ -32,6 +37,7 @@ export abstract class ForwardRunner {
       listening: [],
       allocatedPort: null,
       note: null,
+      probe: null,
     };
   }
 
@@ -48,6 +54,10 @@ export abstract class ForwardRunner {
 
   getStatus(): ForwardStatus {
     return { ...this.status, listening: [...this.status.listening] };
+  }
+
+  setProbe(result: 'ok' | 'down' | null): void {
+    this.status.probe = result;
   }
 
   markFailed(err: TunnelError | unknown): void {

@@ -8,7 +8,11 @@ export function peerName(socket: Socket): string {
   return host.includes(':') ? `[${host}]:${socket.remotePort}` : `${host}:${socket.remotePort}`;
 }
 
-/** -L and -D: listeners on this machine, bound once and kept across SSH reconnects. */
+/**
+ * -L and -D: listeners on this machine, bound once and kept across SSH reconnects. A
+ * connection that arrives while the session is down waits for the next one (bounded by the
+ * tunnel's hold time) instead of being refused.
+ */
 export abstract class ListeningForward extends ForwardRunner {
   private servers: Server[] = [];
 
@@ -30,6 +34,10 @@ export abstract class ListeningForward extends ForwardRunner {
     if (this.status.state !== 'failed') this.status.state = 'active';
   }
 
+  get isListening(): boolean {
+    return this.servers.length > 0;
+  }
+
   async close(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
@@ -42,25 +50,13 @@ export abstract class ListeningForward extends ForwardRunner {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.on('error', () => undefined); // reported through the splice / handler, never thrown
-    const session = this.session;
-    if (!session || !session.isOpen) {
-      this.counter.failed();
-      this.log('warn', `connection from ${peerName(socket)} refused: the SSH session is down`);
-      this.refuse(socket);
-      return;
-    }
-    this.handle(socket, session).catch((err: Error) => {
+    socket.on('error', () => undefined); // reported through the handler, never thrown
+    this.handle(socket).catch((err: Error) => {
       this.counter.failed();
       this.log('warn', `connection from ${peerName(socket)} failed: ${err.message}`);
       socket.destroy();
     });
   }
 
-  /** Closes a connection that cannot be served; SOCKS sends a failure reply first. */
-  protected refuse(socket: Socket): void {
-    socket.destroy();
-  }
-
-  protected abstract handle(socket: Socket, session: SshSession): Promise<void>;
+  protected abstract handle(socket: Socket): Promise<void>;
 }

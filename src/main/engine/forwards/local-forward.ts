@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
 import type { LocalForward as LocalForwardSpec, SocketPath, Target } from '../../../shared/profile.js';
-import { CHANNEL_OPEN_TIMEOUT_MS, type SshSession } from '../session.js';
+import { CHANNEL_OPEN_TIMEOUT_MS } from '../session.js';
 import { openDirectChannel, openSocketChannel } from '../channels.js';
 import { ListeningForward, peerName } from './listening-forward.js';
 
@@ -12,8 +12,10 @@ function targetName(target: Target | SocketPath): string {
 
 /** ssh -L: connections here are carried to host:hostport, resolved and dialled by the server. */
 export class LocalForwardRunner extends ListeningForward {
-  protected async handle(socket: Socket, session: SshSession): Promise<void> {
+  protected async handle(socket: Socket): Promise<void> {
     const target = (this.forward as LocalForwardSpec).target;
+    const session = await this.ctx.acquireSession();
+    if (socket.destroyed) return;
     let channel: ClientChannel;
     if ('socket' in target) {
       channel = await openSocketChannel(session.client, target.socket, CHANNEL_OPEN_TIMEOUT_MS);
