@@ -44,8 +44,10 @@ export class CliTunnel {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
+  /** `args`: the ssh command line, or tunnelvision flags, '--', then the command line. */
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, 'up', '--json', '--', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const full = args.includes('--') ? ['up', '--json', ...args] : ['up', '--json', '--', ...args];
+    this.child = spawn(process.execPath, [CLI, ...full], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.events.push(JSON.parse(line) as CliEvent);

@@ -144,29 +144,38 @@ export class Sshd {
     });
   }
 
-  /** PIDs of the per-connection sshd processes (children of the listener). */
+  /** PIDs of every per-connection sshd process (the listener's descendants). */
   async sessionPids(): Promise<number[]> {
     const pid = this.child?.pid;
-    if (!pid) return [];
-    try {
-      const { stdout } = await run('pgrep', ['-P', String(pid)]);
-      return stdout.split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
+    return pid ? descendants(pid) : [];
   }
 
-  async stop(): Promise<void> {
+  /** Sends `signal` to every session process; SIGSTOP makes a black hole, SIGKILL a crash. */
+  async signalSessions(signal: NodeJS.Signals): Promise<number[]> {
+    const pids = await this.sessionPids();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    return pids;
+  }
+
+  /** Stops the listener; with `sessions` also kills every session, like a server going down. */
+  async stop(sessions = true): Promise<void> {
     const child = this.child;
+    if (sessions) await this.signalSessions('SIGKILL');
     this.child = null;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill('SIGKILL');
     await exited;
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  /** Starts again on the same port with the same host key. */
+  async relaunch(): Promise<void> {
     await this.launch();
   }
 
@@ -174,4 +183,30 @@ export class Sshd {
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** All descendants of `pid` (sshd's per-connection monitor and its privilege-separated child). */
+export async function descendants(pid: number): Promise<number[]> {
+  try {
+    const { stdout } = await run('pgrep', ['-P', String(pid)]);
+    const children = stdout.split(/\s+/).filter(Boolean).map(Number);
+    const nested = await Promise.all(children.map(descendants));
+    return [...children, ...nested.flat()];
+  } catch {
+    return [];
+  }
+}
+
+/** Listening TCP sockets on `port` in this machine's socket table (IPv4 and IPv6). */
+export async function listeningSocketCount(port: number): Promise<number> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(`:${hex}`) && cols[3] === '0A') count++;
+    }
+  }
+  return count;
 }

@@ -82,6 +82,20 @@ describe('tunnelvision up --json against OpenSSH', () => {
     }
   });
 
+  it('--lazy: up without a session; the first connection opens one; stats say so', async () => {
+    const port = await freePort();
+    const cli = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-L', `${port}:127.0.0.1:${echo.port}`]);
+    await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+    await cli.stop();
+    const lazy = new CliTunnel(['--lazy', '--idle-timeout', '60', '--', ...sshArgsFor(sshd, keys, knownHosts), '-L', `${port}:127.0.0.1:${echo.port}`]);
+    const up = await lazy.waitFor((e) => e.event === 'state' && e.state === 'up');
+    expect(up.reason).toMatch(/lazy/);
+    await lazy.waitForStats((e) => e.sessionOpen === false);
+    expect((await echoRoundTrip(port, 1000)).received.length).toBe(1000);
+    await lazy.waitForStats((e) => e.sessionOpen === true && e.bytesSent === 1000);
+    expect(await lazy.stop()).toBe(0);
+  });
+
   it('a permanent failure (unknown host key) exits non-zero with the code', async () => {
     const empty = await knownHostsFor([]);
     const cli = new CliTunnel([...sshArgsFor(sshd, keys, empty), '-L', '0:127.0.0.1:80']);

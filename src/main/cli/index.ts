@@ -11,11 +11,22 @@ export const EXIT_FAILED = 1;
 
 interface SubcommandArgs {
   json: boolean;
+  /** --lazy, --idle-timeout S, --probe S: tunnel settings ssh has no words for. */
+  lazy: boolean;
+  idleTimeout: number | null;
+  probeInterval: number | null;
   rest: string[];
 }
 
+function secondsFlag(flag: string, value: string | undefined): number {
+  if (value === undefined || !/^\d{1,5}$/.test(value) || Number(value) < 1) {
+    throw new TunnelError('BAD_ARGUMENT', `${flag} needs a number of seconds (1–86400)`);
+  }
+  return Math.min(Number(value), 86400);
+}
+
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
-  let json = false;
+  const out: SubcommandArgs = { json: false, lazy: false, idleTimeout: null, probeInterval: null, rest: [] };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -23,11 +34,17 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
       i++;
       break;
     }
-    if (a === '--json' && flags.includes('--json')) json = true;
-    else if (a.startsWith('--')) throw new TunnelError('BAD_ARGUMENT', `unknown flag ${a}`);
-    else break;
+    if (!a.startsWith('--')) break;
+    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (!flags.includes(name)) throw new TunnelError('BAD_ARGUMENT', `unknown flag ${name}`);
+    const value = (): string | undefined => inline ?? args[++i];
+    if (name === '--json') out.json = true;
+    else if (name === '--lazy') out.lazy = true;
+    else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
+    else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
   }
-  return { json, rest: args.slice(i) };
+  out.rest = args.slice(i);
+  return out;
 }
 
 function version(): string {
@@ -63,9 +80,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'up': {
-      const { json, rest } = splitArgs(args, ['--json']);
-      const { profile, warnings } = parseSshCommand(rest);
-      return runUp(profile, warnings, { json });
+      const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe']);
+      const { profile, warnings } = parseSshCommand(flags.rest);
+      profile.lazy = flags.lazy;
+      if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
+      profile.probeInterval = flags.probeInterval;
+      return runUp(profile, warnings, { json: flags.json });
     }
     default:
       throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);

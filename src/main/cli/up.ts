@@ -26,13 +26,14 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
   const emit = (event: object): void => {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   };
+  const interactive = !options.json && process.stdin.isTTY === true;
+  // Constructed here so a contradictory profile (lazy with -R) is a usage error, exit 2.
+  const tunnel = new Tunnel(TUNNEL_ID, profile, interactive ? { prompter: new TerminalPrompter() } : {});
+
   for (const w of warnings) {
     if (options.json) emit({ event: 'warning', tunnel: TUNNEL_ID, message: w });
     else process.stderr.write(`tunnelvision: warning: ${w}\n`);
   }
-  const interactive = !options.json && process.stdin.isTTY === true;
-  const tunnel = new Tunnel(TUNNEL_ID, profile, interactive ? { prompter: new TerminalPrompter() } : {});
-
   tunnel.on('state', (change) => {
     if (options.json) emit({ event: 'state', ...change });
     else process.stderr.write(describe(change));

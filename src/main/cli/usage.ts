@@ -3,8 +3,11 @@ export const USAGE = `tunnelvision — SSH tunnels, kept alive and shown
 Usage:
   tunnelvision parse [--json] -- <ssh or autossh command line>
       Print the tunnel profile an ssh command line describes.
-  tunnelvision up [--json] -- <ssh or autossh command line>
+  tunnelvision up [--json] [--lazy] [--idle-timeout S] [--probe S] -- <ssh or autossh command line>
       Run the tunnel until SIGINT/SIGTERM. With --json, one JSON event per line on stdout.
+      --lazy             bind the listeners now, connect SSH on first use
+      --idle-timeout S   a lazy tunnel disconnects after S seconds without connections (300)
+      --probe S          check every forward's destination every S seconds
   tunnelvision help | --help
   tunnelvision --version
 

@@ -102,12 +102,20 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       if (settled) return;
       settled = true;
       timer.stop();
+      clearTimeout(bannerTimer);
       client.end();
       sock.destroy();
       reject(err);
     };
+    // ConnectTimeout covers the TCP connect and the server's banner, as in ssh(1); key exchange
+    // and authentication get at least the default, excluding time spent on prompts.
     const timeoutMs = (profile.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000;
-    const timer = new HandshakeTimer(Math.max(timeoutMs, 10_000), fail, what);
+    const timer = new HandshakeTimer(Math.max(timeoutMs, DEFAULT_CONNECT_TIMEOUT_S * 1000), fail, what);
+    const bannerTimer = setTimeout(
+      () => fail(new TunnelError('TIMEOUT', `${what}: no SSH banner within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
+    sock.once('data', () => clearTimeout(bannerTimer));
 
     client.on('error', (err: Ssh2Error) => {
       // An agent that cannot be reached is not fatal: ssh2 moves on to the next method.
@@ -126,6 +134,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       if (settled) return;
       settled = true;
       timer.stop();
+      clearTimeout(bannerTimer);
       for (const note of verifier.notes) log('info', note);
       resolve(client);
     });
@@ -166,6 +175,10 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       ...(isDestination && profile.forwardAgent && agentSocket ? { agent: agentSocket, agentForward: true } : {}),
     };
     if (keepaliveMs > 0) watchTrafficForKeepalive(client, sock, keepaliveMs);
+    // Over a jump host the "socket" is a channel: when the previous hop's server sends EOF (the
+    // next hop died), ssh2 keeps waiting until keepalive gives up, and Client.destroy() ignores
+    // a half-closed stream. Nothing more can arrive: destroy the stream itself, which closes the client.
+    sock.once('end', () => setImmediate(() => sock.destroy()));
     if (sock.destroyed) {
       // Died between opening and now (a ProxyCommand that exited at once): ssh2 would wait forever.
       fail(new TunnelError('CONNECTION_LOST', `${what}: the connection closed before the SSH handshake`));

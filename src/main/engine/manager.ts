@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import { TunnelError } from '../../shared/errors.js';
+import type { Profile } from '../../shared/profile.js';
+import type { LogLine, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
+import type { Prompter } from './prompts.js';
+import { Tunnel } from './tunnel.js';
+
+export interface ManagerEvents {
+  state: [TunnelStateChange];
+  /** One message for all running tunnels per tick, never one per chunk. */
+  stats: [TunnelStats[]];
+  log: [LogLine];
+}
+
+export interface ManagerOptions {
+  prompter?: Prompter;
+  /** How often the batched stats event fires. */
+  tickMs?: number;
+}
+
+/** Many tunnels → one event stream. The app, the web mode and the CLI all sit on this. */
+export class TunnelManager extends EventEmitter<ManagerEvents> {
+  private readonly tunnels = new Map<string, Tunnel>();
+  private readonly ticker: NodeJS.Timeout;
+
+  constructor(private readonly options: ManagerOptions = {}) {
+    super();
+    this.ticker = setInterval(() => this.tick(), options.tickMs ?? 1000);
+    this.ticker.unref();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const batch = [...this.tunnels.values()].filter((t) => t.getState() !== 'stopped').map((t) => t.stats(now));
+    if (batch.length > 0) this.emit('stats', batch);
+  }
+
+  get(id: string): Tunnel | undefined {
+    return this.tunnels.get(id);
+  }
+
+  list(): Tunnel[] {
+    return [...this.tunnels.values()];
+  }
+
+  /** Starts `profile` as tunnel `id`; a running tunnel with that id is stopped first. */
+  async start(id: string, profile: Profile): Promise<Tunnel> {
+    await this.tunnels.get(id)?.stop();
+    const tunnel = new Tunnel(id, profile, this.options.prompter ? { prompter: this.options.prompter } : {});
+    tunnel.on('state', (s) => this.emit('state', s));
+    tunnel.on('log', (l) => this.emit('log', l));
+    this.tunnels.set(id, tunnel);
+    await tunnel.start();
+    return tunnel;
+  }
+
+  async stop(id: string): Promise<void> {
+    const tunnel = this.tunnels.get(id);
+    if (!tunnel) throw new TunnelError('BAD_ARGUMENT', `no tunnel '${id}'`);
+    await tunnel.stop();
+  }
+
+  /** Retries every reconnecting tunnel now (OS resume, network change). */
+  nudgeAll(): void {
+    for (const t of this.tunnels.values()) t.nudge();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.tunnels.values()].map((t) => t.stop()));
+  }
+
+  async dispose(): Promise<void> {
+    clearInterval(this.ticker);
+    await this.stopAll();
+    this.removeAllListeners();
+  }
+}
