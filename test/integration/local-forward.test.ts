@@ -101,6 +101,34 @@ describe('local forward (-L) against OpenSSH', () => {
     await tunnel.stop();
   });
 
+  it('lists live connections (client, target, bytes, age) and closes one by one', async () => {
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]));
+    await upTunnel(tunnel);
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    const open = (): Promise<import('node:net').Socket> =>
+      new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => s.write('hi', () => resolve(s)));
+        s.on('error', () => undefined);
+        s.resume(); // consume the echo, so the close is seen
+      });
+    const [a, b] = [await open(), await open()];
+    await waitFor(() => tunnel.connections().length === 2 && tunnel.connections().every((c) => c.bytesReceived === 2), 5000, 'two echoing connections');
+    const list = tunnel.connections();
+    expect(list.map((c) => c.client)).toEqual([`127.0.0.1:${a.localPort}`, `127.0.0.1:${b.localPort}`]);
+    expect(list.every((c) => c.target === `127.0.0.1:${echo.port}` && c.bytesSent === 2 && c.forward === 0)).toBe(true);
+    const closedA = new Promise((r) => a.on('close', r));
+    expect(tunnel.closeConnection(list[0]!.id)).toBe(true);
+    await closedA;
+    await waitFor(() => tunnel.connections().length === 1, 5000, 'one left');
+    expect(tunnel.connections()[0]!.id).toBe(list[1]!.id);
+    expect(b.destroyed).toBe(false);
+    expect(tunnel.closeConnection(9999)).toBe(false);
+    b.destroy();
+    await tunnel.stop();
+  });
+
   it('stop() releases the port at once', async () => {
     const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },

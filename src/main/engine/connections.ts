@@ -44,12 +44,12 @@ export class ConnectionRegistry {
   close(id: number): boolean {
     const entry = this.live.get(id);
     if (!entry) return false;
-    for (const s of entry.streams) s.destroy();
+    for (const s of entry.streams) s.destroy().resume();
     return true;
   }
 
   closeForward(forward: number): void {
-    for (const e of this.live.values()) if (e.info.forward === forward) for (const s of e.streams) s.destroy();
+    for (const e of this.live.values()) if (e.info.forward === forward) for (const s of e.streams) s.destroy().resume();
   }
 
   get size(): number {

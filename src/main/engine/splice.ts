@@ -24,6 +24,8 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
     };
     const finishPeer = (peer: Duplex): void => {
       // Flush what the peer still has to write, then close it: the other side cannot send more.
+      // Keep reading (into nothing) too: an ssh2 channel only emits 'close' once its readable end is consumed.
+      peer.resume();
       if (peer.destroyed) return;
       if (peer.writableEnded) peer.destroy();
       else peer.end(() => peer.destroy());
