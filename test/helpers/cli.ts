@@ -16,9 +16,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,10 +44,14 @@ export class CliTunnel {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  /** `args`: the ssh command line, or tunnelvision flags, '--', then the command line. */
-  constructor(args: string[]) {
-    const full = args.includes('--') ? ['up', '--json', ...args] : ['up', '--json', '--', ...args];
-    this.child = spawn(process.execPath, [CLI, ...full], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * `args`: the ssh command line; or tunnelvision flags, '--', then the command line; or a
+   * single saved profile name.
+   */
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; configDir?: string } = {}) {
+    const upArgs = args.includes('--') || args.length === 1 ? ['up', '--json', ...args] : ['up', '--json', '--', ...args];
+    const full = options.configDir ? ['--config-dir', options.configDir, ...upArgs] : upArgs;
+    this.child = spawn(process.execPath, [CLI, ...full], { env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.events.push(JSON.parse(line) as CliEvent);

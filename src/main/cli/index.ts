@@ -2,6 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
+import { defaultConfigDir } from '../store/config-dir.js';
+import { ProfileStore } from '../store/profile-store.js';
+import { openKeychain } from '../store/secret-store.js';
+import { importCommand } from './import-command.js';
+import { profilesCommand, runnable } from './profiles-command.js';
+import { secretCommand } from './secret-command.js';
 import { runUp } from './up.js';
 import { USAGE } from './usage.js';
 
@@ -56,7 +62,19 @@ function version(): string {
   }
 }
 
+/** A lone word after `up` that is not an ssh command line names a saved profile. */
+function isProfileName(rest: string[]): boolean {
+  return rest.length === 1 && !rest[0]!.startsWith('-') && !/(^|[\\/])(auto)?ssh(\.exe)?$/.test(rest[0]!);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  let configDir: string | null = null;
+  while (argv[0] === '--config-dir') {
+    if (!argv[1]) throw new TunnelError('BAD_ARGUMENT', '--config-dir needs a directory');
+    configDir = argv[1];
+    argv = argv.slice(2);
+  }
+  const store = (): ProfileStore => new ProfileStore(configDir ?? defaultConfigDir());
   const [command, ...args] = argv;
   switch (command) {
     case undefined:
@@ -79,8 +97,24 @@ export async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'profiles':
+      return profilesCommand(store(), args);
+    case 'import':
+      return importCommand(store(), args);
+    case 'secret':
+      return secretCommand(store(), args);
     case 'up': {
       const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe']);
+      if (isProfileName(flags.rest)) {
+        const saved = await store().get(flags.rest[0]!);
+        const profile = runnable(saved);
+        if (flags.lazy) profile.lazy = true;
+        if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
+        if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
+        const keychain = await openKeychain();
+        if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
+        return runUp(profile, [], { json: flags.json, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
+      }
       const { profile, warnings } = parseSshCommand(flags.rest);
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;

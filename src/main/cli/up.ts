@@ -1,10 +1,13 @@
 import type { Profile } from '../../shared/profile.js';
 import type { TunnelStateChange } from '../../shared/tunnel.js';
 import { Tunnel } from '../engine/tunnel.js';
+import type { SecretStore } from '../store/secret-store.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 
 export interface UpOptions {
   json: boolean;
+  /** Saved secrets for a saved profile. */
+  secrets?: { store: SecretStore; profileId: string };
   /** How often a stats event is printed. */
   statsIntervalMs?: number;
 }
@@ -28,7 +31,10 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
   };
   const interactive = !options.json && process.stdin.isTTY === true;
   // Constructed here so a contradictory profile (lazy with -R) is a usage error, exit 2.
-  const tunnel = new Tunnel(TUNNEL_ID, profile, interactive ? { prompter: new TerminalPrompter() } : {});
+  const tunnel = new Tunnel(TUNNEL_ID, profile, {
+    ...(interactive ? { prompter: new TerminalPrompter() } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
 
   for (const w of warnings) {
     if (options.json) emit({ event: 'warning', tunnel: TUNNEL_ID, message: w });

@@ -8,6 +8,16 @@ Usage:
       --lazy             bind the listeners now, connect SSH on first use
       --idle-timeout S   a lazy tunnel disconnects after S seconds without connections (300)
       --probe S          check every forward's destination every S seconds
+  tunnelvision up [--json] <profile name>
+      Run a saved profile; its password or passphrase comes from the OS keychain if stored.
+  tunnelvision profiles list|show|remove|export [--json] [NAME] [--format ssh|config]
+  tunnelvision profiles add --name NAME [--group G] -- <ssh command line>
+  tunnelvision import [--json] [--save] [PATH]
+      Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
+  tunnelvision secret set|delete NAME [--passphrase KEYFILE]
+      Store (from stdin) or delete a profile's password or key passphrase in the OS keychain.
+  tunnelvision --config-dir DIR <command>
+      Use DIR for profiles (default: TUNNELVISION_CONFIG_DIR, else ~/.config/tunnelvision).
   tunnelvision help | --help
   tunnelvision --version
 

@@ -15,10 +15,14 @@ import type { Prompter } from './prompts.js';
 import { RateWindow } from './rate-window.js';
 import { whenReachable } from './reachability.js';
 import { SshSession, type LogLevel } from './session.js';
+import type { SecretStore } from '../store/secret-store.js';
+import { keychainPrompter } from './keychain-prompter.js';
 import { TrafficCounter } from './traffic.js';
 
 export interface TunnelOptions {
   prompter?: Prompter;
+  /** Saved passwords and passphrases: tried once per connection attempt, before `prompter`. */
+  secrets?: { store: SecretStore; profileId: string };
   agentSocket?: string;
   /** A session that stayed up this long resets the backoff. */
   stableAfterMs?: number;
@@ -220,11 +224,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.setState('connecting', `connecting to ${this.describeServer()}`);
     }
     let session: SshSession;
+    const { secrets } = this.options;
+    const prompter = secrets ? keychainPrompter(secrets.store, secrets.profileId, this.options.prompter) : this.options.prompter;
     try {
       session = await SshSession.open({
         profile: this.profile,
         log: (level, message) => this.log(level, message),
-        ...(this.options.prompter ? { prompter: this.options.prompter } : {}),
+        ...(prompter ? { prompter } : {}),
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
       });
     } catch (err) {

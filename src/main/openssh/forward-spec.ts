@@ -163,19 +163,19 @@ function formatSocket(path: string): string {
   return path.replace(/[\\:]/g, (c) => `\\${c}`);
 }
 
+/** The listen half of a spec: "[bind:]port" or a socket path. */
+export function formatBind(bind: Bind | SocketPath): string {
+  if ('socket' in bind) return formatSocket(bind.socket);
+  return bind.host !== null ? `${formatField(bind.host)}:${bind.port}` : String(bind.port);
+}
+
+/** The destination half: "host:hostport" or a socket path. */
+export function formatTarget(target: Target | SocketPath): string {
+  return 'socket' in target ? formatSocket(target.socket) : `${formatField(target.host)}:${target.port}`;
+}
+
 /** The inverse of parseForwardSpec: the argument to give `-L`, `-R` or `-D`. */
 export function formatForwardSpec(forward: Forward): string {
-  const parts: string[] = [];
-  const bind = forward.bind;
-  if ('socket' in bind) parts.push(formatSocket(bind.socket));
-  else {
-    if (bind.host !== null) parts.push(formatField(bind.host));
-    parts.push(String(bind.port));
-  }
-  if (forward.kind !== 'dynamic' && forward.target) {
-    const t = forward.target;
-    if ('socket' in t) parts.push(formatSocket(t.socket));
-    else parts.push(formatField(t.host), String(t.port));
-  }
-  return parts.join(':');
+  const target = forward.kind === 'dynamic' ? undefined : forward.target;
+  return target === undefined ? formatBind(forward.bind) : `${formatBind(forward.bind)}:${formatTarget(target)}`;
 }

@@ -1,0 +1,82 @@
+import type { Forward, Profile } from '../../shared/profile.js';
+import { formatJumpHop } from './destination.js';
+import { formatBind, formatForwardSpec, formatTarget } from './forward-spec.js';
+
+const FLAG: Record<Forward['kind'], string> = { local: '-L', remote: '-R', dynamic: '-D' };
+
+/**
+ * The `ssh -N …` command line equivalent to a profile. Keepalive is always written out because
+ * our default (15 s × 3) is not OpenSSH's (off). Lazy mode and probes have no ssh equivalent.
+ */
+export function profileToArgv(profile: Profile): string[] {
+  const argv = ['ssh', '-N'];
+  const opt = (key: string, value: string): void => void argv.push('-o', `${key}=${value}`);
+  if (profile.port !== 22) argv.push('-p', String(profile.port));
+  if (profile.jumps.length > 0) argv.push('-J', profile.jumps.map(formatJumpHop).join(','));
+  for (const f of profile.forwards) argv.push(FLAG[f.kind], formatForwardSpec(f));
+  for (const file of profile.identityFiles) argv.push('-i', file);
+  if (profile.identitiesOnly) opt('IdentitiesOnly', 'yes');
+  if (profile.proxyCommand !== null) opt('ProxyCommand', profile.proxyCommand);
+  if (profile.knownHostsFiles.length > 0) opt('UserKnownHostsFile', profile.knownHostsFiles.join(' '));
+  if (profile.strictHostKeyChecking !== 'ask') opt('StrictHostKeyChecking', profile.strictHostKeyChecking);
+  if (profile.batchMode) opt('BatchMode', 'yes');
+  if (profile.exitOnForwardFailure) opt('ExitOnForwardFailure', 'yes');
+  if (profile.gatewayPorts) argv.push('-g');
+  if (profile.connectTimeout !== null) opt('ConnectTimeout', String(profile.connectTimeout));
+  if (profile.forwardAgent) argv.push('-A');
+  if (profile.compression) argv.push('-C');
+  if (profile.addressFamily === 'inet') argv.push('-4');
+  if (profile.addressFamily === 'inet6') argv.push('-6');
+  if (profile.hostKeyAlias !== null) opt('HostKeyAlias', profile.hostKeyAlias);
+  opt('ServerAliveInterval', String(profile.keepalive.interval));
+  opt('ServerAliveCountMax', String(profile.keepalive.countMax));
+  argv.push(profile.user !== null ? `${profile.user}@${profile.host}` : profile.host);
+  return argv;
+}
+
+/** POSIX shell quoting, for showing a command line a user can paste. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./[\]-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function profileToCommand(profile: Profile): string {
+  return profileToArgv(profile).map(shellQuote).join(' ');
+}
+
+function configValue(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
+}
+
+/** ssh_config separates listen and target with a space: "[bind:]port host:hostport". */
+function configForward(forward: Forward): string {
+  const target = forward.kind === 'dynamic' ? undefined : forward.target;
+  return target === undefined ? formatBind(forward.bind) : `${formatBind(forward.bind)} ${formatTarget(target)}`;
+}
+
+/** The profile as an ssh_config(5) Host block. */
+export function profileToSshConfig(name: string, profile: Profile): string {
+  const lines = [`Host ${name}`, `  HostName ${profile.host}`];
+  const add = (key: string, value: string): void => void lines.push(`  ${key} ${value}`);
+  if (profile.user !== null) add('User', profile.user);
+  if (profile.port !== 22) add('Port', String(profile.port));
+  if (profile.jumps.length > 0) add('ProxyJump', profile.jumps.map(formatJumpHop).join(','));
+  if (profile.proxyCommand !== null) add('ProxyCommand', profile.proxyCommand);
+  for (const file of profile.identityFiles) add('IdentityFile', configValue(file));
+  if (profile.identitiesOnly) add('IdentitiesOnly', 'yes');
+  if (profile.knownHostsFiles.length > 0) add('UserKnownHostsFile', profile.knownHostsFiles.map(configValue).join(' '));
+  if (profile.strictHostKeyChecking !== 'ask') add('StrictHostKeyChecking', profile.strictHostKeyChecking);
+  if (profile.batchMode) add('BatchMode', 'yes');
+  if (profile.exitOnForwardFailure) add('ExitOnForwardFailure', 'yes');
+  if (profile.gatewayPorts) add('GatewayPorts', 'yes');
+  if (profile.connectTimeout !== null) add('ConnectTimeout', String(profile.connectTimeout));
+  if (profile.forwardAgent) add('ForwardAgent', 'yes');
+  if (profile.compression) add('Compression', 'yes');
+  if (profile.addressFamily !== 'any') add('AddressFamily', profile.addressFamily);
+  if (profile.hostKeyAlias !== null) add('HostKeyAlias', profile.hostKeyAlias);
+  // Always written: our default keepalive (15 s × 3) is not OpenSSH's (off).
+  add('ServerAliveInterval', String(profile.keepalive.interval));
+  add('ServerAliveCountMax', String(profile.keepalive.countMax));
+  const keyword: Record<Forward['kind'], string> = { local: 'LocalForward', remote: 'RemoteForward', dynamic: 'DynamicForward' };
+  for (const f of profile.forwards) add(keyword[f.kind], configForward(f));
+  return `${lines.join('\n')}\n`;
+}

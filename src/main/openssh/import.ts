@@ -1,0 +1,164 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { toErrorInfo } from '../../shared/errors.js';
+import { defaultProfile, type Profile } from '../../shared/profile.js';
+import { localUserName } from '../engine/paths.js';
+import { assertSafeHostname } from './hostnames.js';
+import { applyOption, type OptionState } from './options.js';
+import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem } from './ssh-config.js';
+
+export interface ImportedProfile extends Profile {
+  /** The Host alias. */
+  name: string;
+  warnings: string[];
+}
+
+export interface ImportResult {
+  profiles: ImportedProfile[];
+  /** Problems with the file itself (bad lines, unreadable includes), each with its line. */
+  problems: ConfigProblem[];
+  /** What was deliberately not done: Match exec never run, unsupported options skipped. */
+  skipped: string[];
+}
+
+/** Options that matter only to an interactive ssh and are dropped silently on import. */
+const SILENT = new Set([
+  'addkeystoagent', 'usekeychain', 'ignoreunknown', 'sendenv', 'setenv', 'loglevel', 'requesttty',
+  'controlmaster', 'controlpath', 'controlpersist', 'visualhostkey', 'hashknownhosts', 'updatehostkeys', 'checkhostip',
+  'tcpkeepalive', 'xauthlocation', 'canonicalizehostname', 'canonicaldomains', 'canonicalizemaxdots',
+  'canonicalizefallbacklocal', 'canonicalizepermittedcnames', 'preferredauthentications', 'passwordauthentication',
+  'pubkeyauthentication', 'kbdinteractiveauthentication', 'challengeresponseauthentication', 'numberofpasswordprompts',
+  'escapechar', 'sessiontype', 'stdinnull', 'forkafterauthentication', 'connectionattempts', 'pubkeyacceptedalgorithms',
+  'pubkeyacceptedkeytypes', 'hostbasedauthentication', 'hostbasedacceptedalgorithms', 'gssapiauthentication',
+  'gssapidelegatecredentials', 'enableescapecommandline', 'permitremoteopen', 'streamlocalbindmask',
+  'verifyhostkeydns', 'obscurekeystroketiming', 'clearallforwardings', 'casignaturealgorithms', 'fingerprinthash',
+  'rekeylimit', 'ipqos', 'nohostauthenticationforlocalhost', 'revokedhostkeys', 'requiredrsasize', 'tag',
+  'forwardx11timeout', 'protocol', 'useroaming'
+]);
+const NEVER_RUN = new Set(['localcommand', 'permitlocalcommand', 'knownhostscommand', 'remotecommand']);
+
+function patternMatches(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(value);
+}
+
+/** ssh_config pattern lists: a matching negated pattern excludes, else any positive match includes. */
+export function patternListMatches(patterns: string[], value: string): boolean {
+  let matched = false;
+  for (const p of patterns.flatMap((x) => x.split(','))) {
+    if (p.startsWith('!')) {
+      if (patternMatches(p.slice(1), value)) return false;
+    } else if (patternMatches(p, value)) matched = true;
+  }
+  return matched;
+}
+
+const isConcrete = (pattern: string): boolean => !/[*?!]/.test(pattern) && pattern !== '';
+
+interface MatchContext {
+  alias: string;
+  hostname: string;
+  user: string;
+}
+
+/** true / false, or a string saying why the block cannot be evaluated (it is then skipped). */
+function conditionHolds(c: Condition, ctx: MatchContext): boolean | string {
+  if (c.kind === 'host') return patternListMatches(c.patterns, ctx.alias);
+  for (const crit of c.criteria) {
+    let result: boolean;
+    switch (crit.name) {
+      case 'all':
+      case 'final':
+        result = true;
+        break;
+      case 'canonical':
+        result = false;
+        break;
+      case 'host':
+        result = patternListMatches(crit.args, ctx.hostname);
+        break;
+      case 'originalhost':
+        result = patternListMatches(crit.args, ctx.alias);
+        break;
+      case 'user':
+        result = patternListMatches(crit.args, ctx.user);
+        break;
+      case 'localuser':
+        result = patternListMatches(crit.args, localUserName());
+        break;
+      case 'exec':
+        return `Match exec at ${c.file}:${c.line} was not run (import never executes anything); its block was skipped`;
+      default:
+        return `Match ${crit.name} at ${c.file}:${c.line} is not supported; its block was skipped`;
+    }
+    if (result === crit.negated) return false;
+  }
+  return true;
+}
+
+function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): { profile: Profile; warnings: string[] } {
+  const state: OptionState = { profile: defaultProfile(alias), set: new Set(), warnings: [] };
+  const warnings: string[] = [];
+  for (const l of lines) {
+    if (l.condition) {
+      const p = state.profile;
+      const holds = conditionHolds(l.condition, { alias, hostname: p.host, user: p.user ?? localUserName() });
+      if (typeof holds === 'string') {
+        skipped.add(holds);
+        continue;
+      }
+      if (!holds) continue;
+    }
+    const where = `${l.file}:${l.line}`;
+    if (NEVER_RUN.has(l.keyword)) {
+      skipped.add(`${where}: ${l.name} skipped: tunnelvision never runs commands`);
+      continue;
+    }
+    if (SILENT.has(l.keyword)) continue;
+    const value = l.keyword === 'proxycommand' ? l.rest : l.keyword === 'hostname' ? l.args[0]!.replace(/%h/g, alias).replace(/%%/g, '%') : l.args.join(' ');
+    try {
+      applyOption(state, l.name, value);
+    } catch (err) {
+      warnings.push(`${where}: ${toErrorInfo(err).message}; line skipped`);
+    }
+  }
+  return { profile: state.profile, warnings: [...warnings, ...state.warnings.filter((w) => !/has no effect/.test(w))] };
+}
+
+/**
+ * Profiles for every concrete Host alias in an ssh_config, as `ssh <alias>` would see them:
+ * first value wins, `Host *` and pattern blocks apply to each alias, ProxyJump hops named by
+ * alias are resolved through the same file. Wildcard-only blocks are defaults, not profiles.
+ */
+export function importSshConfig(path = join(homedir(), '.ssh', 'config')): ImportResult {
+  const parsed = parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') });
+  const skipped = new Set<string>();
+  const aliases: string[] = [];
+  for (const c of parsed.conditions) {
+    if (c.kind !== 'host') continue;
+    for (const p of c.patterns) if (isConcrete(p) && !aliases.includes(p)) aliases.push(p);
+  }
+  const computed = new Map(aliases.map((a) => [a, computeFor(a, parsed.lines, skipped)]));
+  const profiles: ImportedProfile[] = [];
+  for (const alias of aliases) {
+    const { profile, warnings } = computed.get(alias)!;
+    profile.jumps = profile.jumps.map((hop) => {
+      const via = computed.get(hop.host)?.profile;
+      if (!via) return hop;
+      return { host: via.host, user: hop.user ?? via.user, port: hop.port === 22 ? via.port : hop.port };
+    });
+    try {
+      assertSafeHostname(profile.host, `Host ${alias}`);
+    } catch (err) {
+      warnings.push(`${toErrorInfo(err).message}; not imported`);
+      parsed.problems.push({ file: path, line: 0, message: `Host ${alias}: ${toErrorInfo(err).message}` });
+      continue;
+    }
+    if (profile.jumps.length > 0 && profile.proxyCommand !== null) {
+      warnings.push('both ProxyJump and ProxyCommand are set; ProxyJump was kept');
+      profile.proxyCommand = null;
+    }
+    profiles.push({ name: alias, ...profile, warnings });
+  }
+  return { profiles, problems: parsed.problems, skipped: [...skipped] };
+}

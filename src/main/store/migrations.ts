@@ -1,0 +1,35 @@
+import { TunnelError } from '../../shared/errors.js';
+import { PROFILES_FILE_VERSION } from '../../shared/saved-profile.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Each step takes the file at version N to N+1. Steps only add or rename; the zod schema then
+ * validates the result, so a step need not repeat validation.
+ */
+const STEPS: Record<number, (file: Json) => Json> = {
+  // v1 → v2: lazy tunnels and health probes arrived (lazy, idleTimeout, probeInterval).
+  1: (file) => ({
+    ...file,
+    version: 2,
+    profiles: (Array.isArray(file.profiles) ? file.profiles : []).map((p: unknown) =>
+      typeof p === 'object' && p !== null ? { lazy: false, idleTimeout: 300, probeInterval: null, ...(p as Json) } : p,
+    ),
+  }),
+};
+
+export function migrate(file: Json, path: string): { file: Json; migratedFrom: number | null } {
+  const version = file.version;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new TunnelError('PROFILES_INVALID', `${path}: "version" is missing or not a version number`);
+  }
+  if (version > PROFILES_FILE_VERSION) {
+    throw new TunnelError(
+      'PROFILES_TOO_NEW',
+      `${path} was written by a newer Tunnelvision (file version ${version}, this one reads up to ${PROFILES_FILE_VERSION}); it was left untouched`,
+    );
+  }
+  let current = file;
+  for (let v = version; v < PROFILES_FILE_VERSION; v++) current = STEPS[v]!(current);
+  return { file: current, migratedFrom: version === PROFILES_FILE_VERSION ? null : version };
+}
