@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProfileSchema } from './profile.js';
+import { ProfileSchema, type Profile } from './profile.js';
 
 /**
  * A tunnel the user keeps: the runnable profile (the shape `parse` prints) plus what only a
@@ -27,3 +27,18 @@ export const ProfilesFileSchema = z.strictObject({
   profiles: z.array(SavedProfileSchema).max(10_000),
 });
 export type ProfilesFile = z.infer<typeof ProfilesFileSchema>;
+
+const SAVED_ONLY = ['id', 'name', 'group', 'tags', 'notes', 'startAtLaunch', 'authMethod'] as const;
+
+/** The runnable part of a saved profile (what `parse` prints). */
+export function runnable(saved: SavedProfile): Profile {
+  const copy: Record<string, unknown> = { ...saved };
+  for (const key of SAVED_ONLY) delete copy[key];
+  return copy as unknown as Profile;
+}
+
+/** A new saved profile around a runnable one, with neutral defaults for the rest. */
+export function newSavedProfile(name: string, profile: Profile, extra: { group?: string | null } = {}): Omit<SavedProfile, 'id'> {
+  return { ...profile, name, group: extra.group ?? null, tags: [], notes: '', startAtLaunch: false, authMethod: 'auto' };
+}
+

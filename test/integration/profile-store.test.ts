@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../src/main/store/profile-store.js';
-import { newSavedProfile } from '../../src/main/cli/profiles-command.js';
+import { newSavedProfile } from '../../src/shared/saved-profile.js';
 import { defaultConfigDir } from '../../src/main/store/config-dir.js';
 import { defaultProfile } from '../../src/shared/profile.js';
 import { CLI, runCli } from '../helpers/cli.js';

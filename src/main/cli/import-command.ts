@@ -3,7 +3,7 @@ import { describeForward } from '../../shared/profile.js';
 import { importSshConfig } from '../openssh/import.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { findProfile } from '../store/profile-store.js';
-import { newSavedProfile } from './profiles-command.js';
+import { newSavedProfile } from '../../shared/saved-profile.js';
 
 /**
  * `tunnelvision import [--json] [--save] [path]`: profiles from ~/.ssh/config. Nothing in the

@@ -1,23 +1,9 @@
 import { TunnelError } from '../../shared/errors.js';
-import type { Profile } from '../../shared/profile.js';
-import type { SavedProfile } from '../../shared/saved-profile.js';
+import { newSavedProfile, runnable, type SavedProfile } from '../../shared/saved-profile.js';
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { describeForward } from '../../shared/profile.js';
 import type { ProfileStore } from '../store/profile-store.js';
-
-const SAVED_ONLY = ['id', 'name', 'group', 'tags', 'notes', 'startAtLaunch', 'authMethod'] as const;
-
-/** The runnable part of a saved profile (what `parse` prints). */
-export function runnable(saved: SavedProfile): Profile {
-  const copy: Record<string, unknown> = { ...saved };
-  for (const key of SAVED_ONLY) delete copy[key];
-  return copy as unknown as Profile;
-}
-
-export function newSavedProfile(name: string, profile: Profile, extra: { group?: string | null } = {}): Omit<SavedProfile, 'id'> {
-  return { ...profile, name, group: extra.group ?? null, tags: [], notes: '', startAtLaunch: false, authMethod: 'auto' };
-}
 
 function takeFlag(args: string[], flag: string): string | null {
   const i = args.indexOf(flag);

@@ -3,7 +3,7 @@ import { TunnelError } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
 import type { LogLine, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import type { Prompter } from './prompts.js';
-import { Tunnel } from './tunnel.js';
+import { Tunnel, type TunnelOptions } from './tunnel.js';
 
 export interface ManagerEvents {
   state: [TunnelStateChange];
@@ -43,10 +43,13 @@ export class TunnelManager extends EventEmitter<ManagerEvents> {
     return [...this.tunnels.values()];
   }
 
-  /** Starts `profile` as tunnel `id`; a running tunnel with that id is stopped first. */
-  async start(id: string, profile: Profile): Promise<Tunnel> {
+  /**
+   * Starts `profile` as tunnel `id`; a running tunnel with that id is stopped first. Resolves
+   * when the tunnel is up, failed, or retrying (see its state).
+   */
+  async start(id: string, profile: Profile, tunnelOptions?: TunnelOptions): Promise<Tunnel> {
     await this.tunnels.get(id)?.stop();
-    const tunnel = new Tunnel(id, profile, this.options.prompter ? { prompter: this.options.prompter } : {});
+    const tunnel = new Tunnel(id, profile, tunnelOptions ?? (this.options.prompter ? { prompter: this.options.prompter } : {}));
     tunnel.on('state', (s) => this.emit('state', s));
     tunnel.on('log', (l) => this.emit('log', l));
     this.tunnels.set(id, tunnel);

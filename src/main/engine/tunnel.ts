@@ -152,8 +152,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.emit('log', line);
   }
 
+  /** Why the tunnel is in its current state, in words. */
+  lastReason = 'not started';
+
   private setState(state: TunnelState, reason: string, error: TunnelError | ErrorInfo | null = null): void {
     this.state = state;
+    this.lastReason = reason;
     const info = error === null ? null : error instanceof TunnelError ? error.toInfo() : error;
     if (info) this.lastError = info;
     this.log(state === 'failed' ? 'error' : 'info', `${state}: ${reason}`);
