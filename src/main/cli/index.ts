@@ -9,6 +9,7 @@ import { importCommand } from './import-command.js';
 import { profilesCommand } from './profiles-command.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { secretCommand } from './secret-command.js';
+import { webCommand } from './web-command.js';
 import { runUp } from './up.js';
 import { USAGE } from './usage.js';
 
@@ -104,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
       return importCommand(store(), args);
     case 'secret':
       return secretCommand(store(), args);
+    case 'web':
+      return webCommand(store(), args);
     case 'up': {
       const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe']);
       if (isProfileName(flags.rest)) {

@@ -16,6 +16,8 @@ Usage:
       Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
   tunnelvision secret set|delete NAME [--passphrase KEYFILE]
       Store (from stdin) or delete a profile's password or key passphrase in the OS keychain.
+  tunnelvision web [--port N] [--json]
+      Serve the dashboard on 127.0.0.1 (the printed address carries the access token).
   tunnelvision --config-dir DIR <command>
       Use DIR for profiles (default: TUNNELVISION_CONFIG_DIR, else ~/.config/tunnelvision).
   tunnelvision help | --help

@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiService } from '../../src/main/api/service.js';
+import { ProfileStore } from '../../src/main/store/profile-store.js';
+import { startWebServer, type WebServer } from '../../src/main/web/server.js';
+import { newSavedProfile } from '../../src/shared/saved-profile.js';
+import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
+import { echoRoundTrip, startEchoServer, type Closable } from '../helpers/servers.js';
+import { makeClientKeys, Sshd } from '../helpers/sshd.js';
+import { WsClient } from '../helpers/ws-client.js';
+
+let sshd: Sshd;
+let echo: Closable;
+let service: ApiService;
+let server: WebServer;
+let store: ProfileStore;
+let apiUrl: string;
+let origin: string;
+let profileInput: ReturnType<typeof newSavedProfile>;
+
+beforeAll(async () => {
+  delete process.env.SSH_AUTH_SOCK;
+  const keys = await makeClientKeys();
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
+  echo = await startEchoServer();
+  store = new ProfileStore(mkdtempSync(join(tmpdir(), 'tv-web-')));
+  const staticDir = mkdtempSync(join(tmpdir(), 'tv-static-'));
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Tunnelvision</title>');
+  service = new ApiService({ store, tickMs: 200, keychain: async () => ({ store: null, unavailable: 'no keychain in this test' }) });
+  server = await startWebServer(service, staticDir);
+  const token = new URL(server.url).hash.replace('#token=', '');
+  apiUrl = `ws://127.0.0.1:${server.port}/api?token=${token}`;
+  origin = `http://127.0.0.1:${server.port}`;
+  profileInput = newSavedProfile('web test', profileFor(sshd, keys, await knownHostsFor([sshd]), [
+    { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+  ]));
+});
+
+afterAll(async () => {
+  await server?.close();
+  await service?.dispose();
+  await echo?.close();
+  await sshd?.dispose();
+});
+
+describe('web mode: loopback, token, Origin', () => {
+  it('serves the dashboard on 127.0.0.1 with a strict CSP', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/);
+    const res = await fetch(`http://127.0.0.1:${server.port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect((await fetch(`http://127.0.0.1:${server.port}/../../etc/passwd`)).status).toBe(404);
+  });
+
+  it('refuses a WebSocket without the token, with a wrong token, or from another Origin', async () => {
+    await expect(WsClient.connect(`ws://127.0.0.1:${server.port}/api`, origin)).rejects.toThrow('HTTP 401');
+    await expect(WsClient.connect(`ws://127.0.0.1:${server.port}/api?token=wrong`, origin)).rejects.toThrow('HTTP 401');
+    await expect(WsClient.connect(apiUrl, 'http://evil.example')).rejects.toThrow('HTTP 403');
+    await expect(WsClient.connect(apiUrl, undefined)).rejects.toThrow('HTTP 403');
+  });
+});
+
+describe('the contract end to end over the WebSocket, against a real sshd', () => {
+  it('save → start → up → traffic counted → connections → log → stop', async () => {
+    const c = await WsClient.connect(apiUrl, origin);
+    const saved = await c.call('profiles.save', { profile: profileInput });
+    expect(saved.ok, JSON.stringify(saved)).toBe(true);
+    const id = saved.ok ? saved.value.id : '';
+    expect((await c.call('tunnels.start', { id })).ok).toBe(true);
+    const up = await c.waitForEvent((e) => e.event === 'tunnel.state' && e.payload.tunnel === id && e.payload.state === 'up');
+    const port = up.payload.forwards[0].allocatedPort;
+    const { received } = await echoRoundTrip(port, 100_000);
+    expect(received.length).toBe(100_000);
+    const traffic = await c.waitForEvent((e) => e.event === 'traffic' && e.payload.some((s: any) => s.tunnel === id && s.bytesSent === 100_000 && s.bytesReceived === 100_000));
+    expect(traffic.payload).toBeInstanceOf(Array);
+    const list = await c.call('tunnels.list', {});
+    expect(list.ok && list.value.find((t: any) => t.id === id).state).toBe('up');
+    const log = await c.call('logs.read', { tunnel: id });
+    expect(log.ok && log.value.some((l: any) => /authenticated/.test(l.message))).toBe(true);
+    expect((await c.call('connections.list', { tunnel: id })).ok).toBe(true);
+    const stopped = await c.call('tunnels.stop', { id });
+    expect(stopped.ok && stopped.value.state).toBe('stopped');
+    c.close();
+  });
+
+  it('parses a pasted ssh command and exports a profile back', async () => {
+    const c = await WsClient.connect(apiUrl, origin);
+    const r = await c.call('ssh.parse', { command: `ssh -N -L 8080:localhost:80 -o "ProxyCommand=nc %h %p" 'me@host'` });
+    expect(r.ok && r.value.profile).toMatchObject({ host: 'host', user: 'me', proxyCommand: 'nc %h %p' });
+    const e = await c.call('ssh.export', { profile: r.ok ? r.value.profile : null, name: 'x' });
+    expect(e.ok && e.value.command).toBe("ssh -N -L 8080:localhost:80 -o 'ProxyCommand=nc %h %p' -o ServerAliveInterval=15 -o ServerAliveCountMax=3 me@host");
+    c.close();
+  });
+
+  it('fuzz: bad payloads are rejected with BAD_ARGUMENT and change nothing; main keeps running', async () => {
+    const c = await WsClient.connect(apiUrl, origin);
+    const before = await c.call('profiles.list', {});
+    const cases: [string, unknown][] = [
+      ['profiles.get', { id: 42 }],
+      ['profiles.get', {}],
+      ['profiles.get', { id: 'x', extra: true }],
+      ['profiles.get', JSON.parse('{"id":"x","__proto__":{"polluted":true}}')],
+      ['profiles.get', { constructor: { prototype: { polluted: true } } }],
+      ['profiles.save', { profile: { ...profileInput, port: 'NaN' } }],
+      ['profiles.save', { profile: { ...profileInput, port: null } }],
+      ['profiles.save', { profile: { ...profileInput, name: 'x'.repeat(200_000) } }],
+      ['profiles.save', { profile: { ...profileInput, forwards: [{ kind: 'local', bind: { host: null, port: 70000 }, target: { host: 'h', port: 1 } }] } }],
+      ['tunnels.start', { id: '../../etc/passwd' }],
+      ['connections.close', { tunnel: 'a', id: -1 }],
+      ['secrets.set', { profileId: 'a', kind: 'password', secret: '' }],
+      ['no.such.command', {}],
+      ['__proto__', {}],
+      ['constructor', {}],
+    ];
+    for (const [command, input] of cases) {
+      const r = await c.call(command, input);
+      expect(r.ok, `${command} ${JSON.stringify(input).slice(0, 80)}`).toBe(false);
+      expect(!r.ok && r.error.code).toBe('BAD_ARGUMENT');
+    }
+    for (const raw of ['not json', '[1,2]', '{"id":"x","command":"profiles.list"}', '{"command":"profiles.list"}', 'null']) {
+      const r = await c.raw(raw, 0);
+      expect(!r.ok && r.error.code).toBe('BAD_ARGUMENT');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await c.call('profiles.list', {})).toEqual(before);
+    c.close();
+  });
+
+  it('a 10 MB message closes that socket (1009); the server and other clients carry on', async () => {
+    const victim = await WsClient.connect(apiUrl, origin);
+    const other = await WsClient.connect(apiUrl, origin);
+    victim.ws.send(JSON.stringify({ id: 1, command: 'ssh.parse', input: { command: 'x'.repeat(10 * 1024 * 1024) } }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(victim.closeCode).toBe(1009);
+    expect((await other.call('profiles.list', {})).ok).toBe(true);
+    other.close();
+  });
+});
