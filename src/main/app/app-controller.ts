@@ -1,0 +1,113 @@
+import type { BrowserWindow, Event as ElectronEvent, WebContents } from 'electron';
+import { ApiService } from '../api/service.js';
+import type { ProfileStore } from '../store/profile-store.js';
+import type { ElectronApi } from './electron-api.js';
+import { registerIpc } from './ipc.js';
+import { Notifier } from './notifier.js';
+import { TrayController } from './tray.js';
+
+export interface AppOptions {
+  store: ProfileStore;
+  /** The built renderer's index.html. */
+  rendererFile: string;
+  /** The compiled preload script (CommonJS: sandboxed preloads cannot be ES modules). */
+  preloadFile: string;
+}
+
+export interface RunningApp {
+  service: ApiService;
+  tray: TrayController;
+  window(): BrowserWindow | null;
+  openDashboard(): void;
+  quit(): Promise<void>;
+}
+
+/**
+ * The Electron host, built on the engine: a locked-down window, the tray, notifications and
+ * the IPC contract. Closing the window hides it (tunnels keep running in the tray); quitting
+ * stops every tunnel cleanly first.
+ */
+export async function startApp(electron: ElectronApi, options: AppOptions): Promise<RunningApp | null> {
+  const { app } = electron;
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+  await app.whenReady();
+  electron.session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  electron.session.defaultSession.setPermissionCheckHandler(() => false);
+
+  const service = new ApiService({ store: options.store });
+  let window: BrowserWindow | null = null;
+  let quitting = false;
+
+  const createWindow = (): BrowserWindow => {
+    const w = new electron.BrowserWindow({
+      width: 1200,
+      height: 780,
+      title: 'Tunnelvision',
+      show: false,
+      webPreferences: {
+        preload: options.preloadFile,
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+        webviewTag: false,
+        spellcheck: false,
+      },
+    });
+    w.webContents.on('will-navigate', (event) => event.preventDefault());
+    w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    w.on('close', (event: ElectronEvent) => {
+      if (quitting) return;
+      event.preventDefault();
+      w.hide();
+    });
+    w.once('ready-to-show', () => w.show());
+    void w.loadFile(options.rendererFile);
+    return w;
+  };
+
+  const openDashboard = (): void => {
+    if (!window || window.isDestroyed()) window = createWindow();
+    window.show();
+    window.focus();
+  };
+
+  const quit = async (): Promise<void> => {
+    if (quitting) return;
+    quitting = true;
+    await service.dispose(); // listeners closed, remote forwards cancelled
+    tray.destroy();
+    app.exit(0);
+  };
+
+  registerIpc(electron, service, (): WebContents | null => (window && !window.isDestroyed() ? window.webContents : null));
+  const names = new Map<string, string>();
+  const notifier = new Notifier(electron, (id) => names.get(id) ?? 'A tunnel');
+  service.on('tunnel.state', (change) => notifier.onState(change));
+  const tray = new TrayController(electron, service, { openDashboard, quit: () => void quit() });
+  const remember = async (): Promise<void> => {
+    const r = await service.call('profiles.list', {});
+    if (r.ok) for (const p of r.value.profiles) names.set(p.id, p.name);
+  };
+  service.on('profiles.changed', () => void remember());
+  await remember();
+
+  app.on('second-instance', () => openDashboard());
+  app.on('window-all-closed', () => undefined); // stay in the tray
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    void quit();
+  });
+  // After sleep or a network change, retry at once instead of waiting out the backoff.
+  electron.powerMonitor.on('resume', () => service.manager.nudgeAll());
+  electron.powerMonitor.on('unlock-screen', () => service.manager.nudgeAll());
+
+  openDashboard();
+  await tray.refresh();
+  await service.startAtLaunch();
+  return { service, tray, window: () => window, openDashboard, quit };
+}
