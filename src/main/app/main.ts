@@ -7,7 +7,7 @@ import type { ElectronApi } from './electron-api.js';
 // The real Electron module behind the same interface the tests fake.
 const api = electron as unknown as ElectronApi;
 void startApp(api, {
-  store: new ProfileStore(electron.app.getPath('userData')),
+  store: new ProfileStore(process.env.TUNNELVISION_CONFIG_DIR || electron.app.getPath('userData')),
   rendererFile: fileURLToPath(new URL('../../renderer/index.html', import.meta.url)),
   preloadFile: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
 });

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENTS, MAX_MESSAGE_BYTES, type EventName } from '../../shared/contract.js';
 import type { ApiService } from '../api/service.js';
@@ -61,8 +61,9 @@ export async function startWebServer(service: ApiService, staticDir: string, por
     }
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
-    const file = normalize(join(staticDir, relative));
-    if (!file.startsWith(normalize(staticDir) + sep) && file !== normalize(join(staticDir, 'index.html'))) {
+    const root = resolve(staticDir);
+    const file = resolve(root, relative);
+    if (!file.startsWith(root + sep)) {
       res.writeHead(404, headers).end();
       return;
     }

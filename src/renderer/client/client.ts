@@ -1,0 +1,104 @@
+import type { CommandInput, CommandName, CommandOutput, ContractClient, EventName, EventPayload, Result } from '../../shared/contract.js';
+
+/** What the Electron preload exposes: two functions, nothing else. */
+interface PreloadBridge {
+  invoke(command: string, input: unknown): Promise<unknown>;
+  on(event: string, listener: (payload: unknown) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    tunnelvision?: PreloadBridge;
+  }
+}
+
+type Listener = (payload: unknown) => void;
+
+/** The contract over the `web` mode's WebSocket; reconnects, and queues calls until open. */
+class WebSocketClient implements ContractClient {
+  private ws: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, (r: Result<unknown>) => void>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private queue: string[] = [];
+  private retryMs = 500;
+
+  constructor(private readonly url: string) {
+    this.open();
+  }
+
+  private open(): void {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retryMs = 500;
+      for (const m of this.queue) ws.send(m);
+      this.queue = [];
+      this.emit('connection', { connected: true });
+    };
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data)) as { id?: number; result?: Result<unknown>; event?: string; payload?: unknown };
+      if (msg.event) this.emit(msg.event, msg.payload);
+      else if (msg.id !== undefined) {
+        this.pending.get(msg.id)?.(msg.result!);
+        this.pending.delete(msg.id);
+      }
+    };
+    ws.onclose = () => {
+      this.emit('connection', { connected: false });
+      for (const [, resolve] of this.pending) resolve({ ok: false, error: { code: 'CONNECTION_LOST', message: 'the connection to tunnelvision was lost' } });
+      this.pending.clear();
+      setTimeout(() => this.open(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 10_000);
+    };
+  }
+
+  private emit(event: string, payload: unknown): void {
+    for (const l of this.listeners.get(event) ?? []) l(payload);
+  }
+
+  invoke<C extends CommandName>(command: C, input: CommandInput<C>): Promise<Result<CommandOutput<C>>> {
+    const id = this.nextId++;
+    const message = JSON.stringify({ id, command, input });
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve as (r: Result<unknown>) => void);
+      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(message);
+      else this.queue.push(message);
+    });
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    const set = this.listeners.get(event) ?? new Set<Listener>();
+    set.add(listener as Listener);
+    this.listeners.set(event, set);
+    return () => set.delete(listener as Listener);
+  }
+}
+
+class BridgeClient implements ContractClient {
+  constructor(private readonly bridge: PreloadBridge) {}
+  invoke<C extends CommandName>(command: C, input: CommandInput<C>): Promise<Result<CommandOutput<C>>> {
+    return this.bridge.invoke(command, input) as Promise<Result<CommandOutput<C>>>;
+  }
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    return this.bridge.on(event, listener as Listener);
+  }
+}
+
+const TOKEN_KEY = 'tunnelvision.token';
+
+/**
+ * The renderer's only door to the engine: Electron's preload bridge when present, else the
+ * web mode's WebSocket with the token from the address fragment (kept for reloads in
+ * sessionStorage, then removed from the visible address).
+ */
+export function createClient(): ContractClient {
+  if (window.tunnelvision) return new BridgeClient(window.tunnelvision);
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    history.replaceState(null, '', location.pathname);
+  }
+  const token = fromHash ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+  return new WebSocketClient(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+}
