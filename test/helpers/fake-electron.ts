@@ -128,8 +128,13 @@ export function createFakeElectron() {
       this.exited = code;
     },
     getPath: (_name: string) => '/nonexistent',
-    setLoginItemSettings: () => undefined,
-    getLoginItemSettings: () => ({ openAtLogin: false }),
+    openAtLogin: false,
+    setLoginItemSettings(settings: { openAtLogin: boolean }): void {
+      this.openAtLogin = settings.openAtLogin;
+    },
+    getLoginItemSettings(): { openAtLogin: boolean } {
+      return { openAtLogin: this.openAtLogin };
+    },
     /** What Cmd-Q / the menu does: 'before-quit' (cancellable). */
     userQuits(): void {
       app.emit('before-quit', { preventDefault: () => undefined });
@@ -152,6 +157,7 @@ export function createFakeElectron() {
     Notification: FakeNotification,
     powerMonitor: new EventEmitter(),
     nativeImage: { createFromBitmap: (buffer: Buffer, size: { width: number; height: number }) => ({ buffer, size }) },
+    net: { online: true, isOnline(): boolean { return this.online; } },
     session: { defaultSession: { permissionHandler: null as unknown, setPermissionRequestHandler(h: unknown) { this.permissionHandler = h; }, setPermissionCheckHandler: () => undefined } },
   };
   /** Calls an ipcMain.handle handler the way ipcRenderer.invoke from `contents` would. */

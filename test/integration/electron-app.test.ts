@@ -105,15 +105,43 @@ describe('the Electron layer against a fake electron module', () => {
     expect(w.visible).toBe(true);
   });
 
-  it('notifies when a tunnel drops and comes back (rate-limited), and resume nudges', async () => {
+  it('notifies when a tunnel drops and comes back, at most once per 30 s', async () => {
     await sshd.signalSessions('SIGKILL');
     await waitFor(() => FakeNotification.shown.some((n) => n.title === 'Office DB dropped'), 10_000, 'a drop notification');
     await waitFor(() => app.service.manager.get(profileId)!.getState() === 'up', 15_000, 'the reconnect');
     await sshd.signalSessions('SIGKILL');
     await waitFor(() => app.service.manager.get(profileId)!.getState() === 'reconnecting', 10_000, 'the second drop');
-    fake.fake.powerMonitor.emit('resume');
-    await waitFor(() => app.service.manager.get(profileId)!.getState() === 'up', 15_000, 'the nudged reconnect');
+    await waitFor(() => app.service.manager.get(profileId)!.getState() === 'up', 15_000, 'the second reconnect');
     expect(FakeNotification.shown.filter((n) => n.title === 'Office DB dropped')).toHaveLength(1);
+  });
+
+  it('the tray offers start at login, and toggles it', async () => {
+    const item = () => tray().item((i) => i.id === 'login')!;
+    expect(item().checked).toBe(false);
+    item().click!();
+    await waitFor(() => item().checked === true, 2000, 'the menu to follow');
+    expect(fake.fake.app.openAtLogin).toBe(true);
+  });
+
+  it('resume from sleep and coming back online nudge the manager (offline → online only)', async () => {
+    let nudges = 0;
+    const original = app.service.manager.nudgeAll.bind(app.service.manager);
+    app.service.manager.nudgeAll = () => {
+      nudges++;
+      original();
+    };
+    try {
+      fake.fake.powerMonitor.emit('resume');
+      expect(nudges).toBe(1);
+      await new Promise((r) => setTimeout(r, 3500)); // online all along: no nudge
+      expect(nudges).toBe(1);
+      fake.fake.net.online = false;
+      await new Promise((r) => setTimeout(r, 3500));
+      fake.fake.net.online = true;
+      await waitFor(() => nudges === 2, 5000, 'the online nudge');
+    } finally {
+      app.service.manager.nudgeAll = original;
+    }
   });
 
   it('quitting stops every tunnel cleanly: listeners closed, then exit', async () => {

@@ -6,6 +6,8 @@ import { registerIpc } from './ipc.js';
 import { Notifier } from './notifier.js';
 import { TrayController } from './tray.js';
 
+const NETWORK_POLL_MS = 3000;
+
 export interface AppOptions {
   store: ProfileStore;
   /** The built renderer's index.html. */
@@ -78,6 +80,7 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
   const quit = async (): Promise<void> => {
     if (quitting) return;
     quitting = true;
+    clearInterval(networkWatch);
     await service.dispose(); // listeners closed, remote forwards cancelled
     tray.destroy();
     app.exit(0);
@@ -105,6 +108,14 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
   // After sleep or a network change, retry at once instead of waiting out the backoff.
   electron.powerMonitor.on('resume', () => service.manager.nudgeAll());
   electron.powerMonitor.on('unlock-screen', () => service.manager.nudgeAll());
+  // Electron has no network-change event in main: watch the online flag for offline → online.
+  let online = electron.net.isOnline();
+  const networkWatch = setInterval(() => {
+    const now = electron.net.isOnline();
+    if (now && !online) service.manager.nudgeAll();
+    online = now;
+  }, NETWORK_POLL_MS);
+  networkWatch.unref();
 
   openDashboard();
   await tray.refresh();

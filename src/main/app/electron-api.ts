@@ -14,4 +14,5 @@ export interface ElectronApi {
   powerMonitor: Pick<Electron.PowerMonitor, 'on'>;
   nativeImage: Pick<typeof Electron.nativeImage, 'createFromBitmap'>;
   session: { defaultSession: Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
+  net: Pick<typeof Electron.net, 'isOnline'>;
 }

@@ -92,6 +92,17 @@ export class TrayController {
       { id: 'stop-all', label: 'Stop all', click: () => void this.service.manager.stopAll() },
       { type: 'separator' },
       { id: 'open', label: 'Open dashboard', click: () => this.actions.openDashboard() },
+      {
+        id: 'login',
+        label: 'Start at login',
+        type: 'checkbox',
+        checked: this.electron.app.getLoginItemSettings().openAtLogin,
+        click: () => {
+          const openAtLogin = !this.electron.app.getLoginItemSettings().openAtLogin;
+          this.electron.app.setLoginItemSettings({ openAtLogin });
+          void this.refresh();
+        },
+      },
       { id: 'quit', label: 'Quit Tunnelvision', click: () => this.actions.quit() },
     ];
     this.tray.setContextMenu(this.electron.Menu.buildFromTemplate(template));

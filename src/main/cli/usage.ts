@@ -16,8 +16,9 @@ Usage:
       Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
   tunnelvision secret set|delete NAME [--passphrase KEYFILE]
       Store (from stdin) or delete a profile's password or key passphrase in the OS keychain.
-  tunnelvision web [--port N] [--json]
+  tunnelvision web [--port N] [--json] [--demo]
       Serve the dashboard on 127.0.0.1 (the printed address carries the access token).
+      --demo: sample tunnels of every kind through embedded SSH servers, with live traffic.
   tunnelvision --config-dir DIR <command>
       Use DIR for profiles (default: TUNNELVISION_CONFIG_DIR, else ~/.config/tunnelvision).
   tunnelvision help | --help

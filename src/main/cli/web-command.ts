@@ -3,33 +3,42 @@ import { TunnelError } from '../../shared/errors.js';
 import { ApiService } from '../api/service.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { startWebServer } from '../web/server.js';
+import { prepareDemo } from '../demo/demo.js';
 
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
-/** `tunnelvision web [--port N] [--json]`: the dashboard on loopback until SIGINT/SIGTERM. */
+/**
+ * `tunnelvision web [--port N] [--json] [--demo]`: the dashboard on loopback until SIGINT/SIGTERM.
+ * --demo shows sample tunnels through embedded SSH servers instead of the user's profiles.
+ */
 export async function webCommand(store: ProfileStore, args: string[]): Promise<number> {
   let port = 0;
   let json = false;
+  let demo = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') json = true;
+    else if (a === '--demo') demo = true;
     else if (a === '--port') {
       const v = args[++i];
       if (!v || !/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new TunnelError('BAD_PORT', '--port needs a port number (0–65535)');
       port = Number(v);
     } else throw new TunnelError('BAD_ARGUMENT', `unknown argument ${a}`);
   }
-  const service = new ApiService({ store });
+  const demoSetup = demo ? await prepareDemo() : null;
+  const service = new ApiService({ store: demoSetup?.store ?? store });
   const server = await startWebServer(service, RENDERER_DIR, port);
   if (json) process.stdout.write(`${JSON.stringify({ event: 'web', url: server.url })}\n`);
   else process.stderr.write(`tunnelvision: dashboard at ${server.url}\n(loopback only; the token in the address is the key — keep it private)\n`);
   await service.startAtLaunch();
+  await demoSetup?.start(service);
   return new Promise((resolve) => {
     const stop = async (): Promise<void> => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       await server.close();
       await service.dispose();
+      await demoSetup?.stop();
       resolve(0);
     };
     process.on('SIGINT', stop);
