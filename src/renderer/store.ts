@@ -95,7 +95,11 @@ export function useDashboard(client: ContractClient) {
   useEffect(() => {
     const offs = [
       client.on('tunnel.state', (change) => dispatch({ type: 'state', change })),
-      client.on('traffic', (batch) => dispatch({ type: 'traffic', batch })),
+      client.on('traffic', (batch) => {
+        // Marks for bench/renderer: how long one batch takes from arrival to committed render.
+        performance.mark('tv-batch-start');
+        dispatch({ type: 'traffic', batch });
+      }),
       client.on('prompt', (prompt) => dispatch({ type: 'prompt', prompt })),
       client.on('prompt.closed', ({ id }) => dispatch({ type: 'prompt.closed', id })),
       client.on('log', (line) => dispatch({ type: 'log', line })),

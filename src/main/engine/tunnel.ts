@@ -42,7 +42,8 @@ export interface TunnelEvents {
 
 const LOG_LINES_KEPT = 500;
 const DEFAULT_HOLD_MS = 10_000;
-const DEFAULT_LATENCY_INTERVAL_MS = 5_000;
+// One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
+const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
 const REACHABILITY_POLL_MS = 500;
 
 /**
