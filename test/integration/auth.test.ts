@@ -34,6 +34,10 @@ describe('authentication against OpenSSH', () => {
     expect(asked.map((q) => q.kind)).toEqual(['passphrase']);
     expect(asked[0]!.keyFile).toBe(keys.encryptedKey);
     await t.stop();
+    // Every log line, debug included, and every state event: no trace of the passphrase.
+    const everything = JSON.stringify([t.logs(), t.forwardStatuses(), t.stats(), t.error]);
+    expect(t.logs().some((l) => l.level === 'debug')).toBe(true);
+    expect(everything).not.toContain(keys.passphrase);
   });
 
   it('a wrong key is AUTH_FAILED after exactly one connection, with no retry loop', async () => {
@@ -99,6 +103,7 @@ describe('password and keyboard-interactive (ssh2 server that checks them)', () 
     expect(t.getState()).toBe('up');
     expect(asked.map((q) => q.kind)).toContain('password');
     await t.stop();
+    expect(JSON.stringify([t.logs(), t.stats(), t.error])).not.toContain('s3cret pw');
   });
 
   it('keyboard-interactive: the server\'s prompt reaches the prompter', async () => {
@@ -116,5 +121,6 @@ describe('password and keyboard-interactive (ssh2 server that checks them)', () 
     await t.start();
     expect(t.error?.code).toBe('AUTH_FAILED');
     expect(count).toBe(3); // NumberOfPasswordPrompts
+    expect(JSON.stringify([t.logs(), t.error])).not.toContain('nope');
   });
 });

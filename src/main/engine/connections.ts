@@ -48,6 +48,22 @@ export class ConnectionRegistry {
     return true;
   }
 
+  /**
+   * The session died under these connections: reset (RST) their local sockets rather than
+   * closing them (FIN), so a client can tell "cut off" from "finished". A clean close here
+   * would pass off a truncated transfer as a complete one.
+   */
+  abortAll(): void {
+    for (const e of this.live.values()) {
+      for (const s of e.streams) {
+        const socket = s as Duplex & { resetAndDestroy?: () => void };
+        if (typeof socket.resetAndDestroy === 'function' && 'remoteAddress' in socket) socket.resetAndDestroy();
+        else s.destroy();
+        s.resume();
+      }
+    }
+  }
+
   closeForward(forward: number): void {
     for (const e of this.live.values()) if (e.info.forward === forward) for (const s of e.streams) s.destroy().resume();
   }

@@ -422,6 +422,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   private onSessionLost(generation: number, session: SshSession, reason: TunnelError): void {
     if (this.session !== session) return;
+    // Runs before ssh2 tears its channels down, so carried connections are reset, not ended.
+    this.registry.abortAll();
     this.session = null;
     this.sessionSince = null;
     this.latencyMs = null;
