@@ -144,3 +144,36 @@ describe('local forward (-L) against OpenSSH', () => {
     await again.stop();
   });
 });
+
+describe('delivery when the destination closes first', () => {
+  it('a slow reader still gets every byte of a response the server sent and closed at once', async () => {
+    const { createServer } = await import('node:net');
+    const { randomBytes } = await import('node:crypto');
+    const body = randomBytes(8 * 1024 * 1024);
+    const server = createServer((s) => {
+      s.on('error', () => undefined);
+      s.end(body); // write everything and close: EOF and CLOSE follow the data at once
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: (server.address() as { port: number }).port } },
+    ]));
+    await upTunnel(tunnel);
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect(port, '127.0.0.1');
+      s.on('error', reject);
+      s.pause(); // read nothing until the tunnel has had every chance to close its side
+      setTimeout(() => {
+        s.on('data', (d: Buffer) => chunks.push(d));
+        s.on('end', () => resolve(Buffer.concat(chunks)));
+        s.resume();
+      }, 1500);
+    });
+    expect(received.length).toBe(body.length);
+    expect(sha256(received)).toBe(sha256(body));
+    await tunnel.stop();
+    server.close();
+  });
+});

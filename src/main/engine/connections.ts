@@ -57,7 +57,11 @@ export class ConnectionRegistry {
     for (const e of this.live.values()) {
       for (const s of e.streams) {
         const socket = s as Duplex & { resetAndDestroy?: () => void };
-        if (typeof socket.resetAndDestroy === 'function' && 'remoteAddress' in socket) socket.resetAndDestroy();
+        const isSocket = typeof socket.resetAndDestroy === 'function' && 'remoteAddress' in socket;
+        // A socket whose sending side already ended got a clean EOF before the session died:
+        // its last bytes are still flushing, and splice closes it once they are out.
+        if (isSocket && s.writableEnded) continue;
+        if (isSocket) socket.resetAndDestroy!();
         else s.destroy();
         s.resume();
       }

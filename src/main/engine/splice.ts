@@ -24,12 +24,16 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
     };
     const finishPeer = (peer: Duplex): void => {
       // Flush what the peer still has to write, then close it: the other side cannot send more.
-      // Keep reading (into nothing) too: an ssh2 channel only emits 'close' once its readable end is consumed.
+      // Never destroy before 'finish': an ended stream may still hold the last bytes of a
+      // response (found by the soak test: a complete echo arrived truncated). Keep reading
+      // (into nothing) too: an ssh2 channel only emits 'close' once its readable end is consumed.
       peer.resume();
       if (peer.destroyed) return;
-      if (peer.writableEnded) peer.destroy();
-      else peer.end(() => peer.destroy());
-      setTimeout(() => peer.destroy(), 30_000).unref();
+      const destroy = (): void => void peer.destroy();
+      if (peer.writableFinished) destroy();
+      else if (peer.writableEnded) peer.once('finish', destroy);
+      else peer.end(destroy);
+      setTimeout(destroy, 30_000).unref();
     };
     client.once('close', () => {
       finishPeer(destination);
