@@ -66,3 +66,16 @@ export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
 }
+
+/** One proxied connection, as listed to the user and closable one by one. */
+export interface LiveConnectionInfo {
+  id: number;
+  forward: number;
+  /** Who connected: "127.0.0.1:53122". */
+  client: string;
+  /** Where it goes: the -L/-R target, or the SOCKS destination for -D. */
+  target: string;
+  startedAt: number;
+  bytesSent: number;
+  bytesReceived: number;
+}

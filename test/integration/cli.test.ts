@@ -2,25 +2,22 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, startEchoServer, type Closable } from '../helpers/servers.js';
-import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+import { echoRoundTrip, sha256, type Closable } from '../helpers/servers.js';
+import { freePort, type ClientKeys, type Sshd } from '../helpers/sshd.js';
+import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
 
 let keys: ClientKeys;
 let sshd: Sshd;
 let knownHosts: string;
 let echo: Closable;
+let fixture: SshdWithEcho;
 
 beforeAll(async () => {
-  keys = await makeClientKeys();
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
-  knownHosts = await knownHostsFor([sshd]);
-  echo = await startEchoServer();
+  fixture = await startSshdWithEcho();
+  ({ keys, sshd, knownHosts, echo } = fixture);
 });
 
-afterAll(async () => {
-  await echo?.close();
-  await sshd?.dispose();
-});
+afterAll(() => fixture?.dispose());
 
 describe('tunnelvision up --json against OpenSSH', () => {
   it('reports connecting then up, counts an echo exactly, and exits 0 on SIGTERM with the server forward cancelled', async () => {

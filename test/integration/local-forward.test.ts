@@ -1,27 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
-import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
-import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+import { profileFor } from '../helpers/fixtures.js';
+import { echoRoundTrip, sha256, waitFor, type Closable } from '../helpers/servers.js';
+import type { ClientKeys, Sshd } from '../helpers/sshd.js';
+import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
 
 let keys: ClientKeys;
 let sshd: Sshd;
 let knownHosts: string;
 let echo: Closable;
+let fixture: SshdWithEcho;
 
 beforeAll(async () => {
-  delete process.env.SSH_AUTH_SOCK;
-  keys = await makeClientKeys();
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
-  knownHosts = await knownHostsFor([sshd]);
-  echo = await startEchoServer();
+  fixture = await startSshdWithEcho();
+  ({ keys, sshd, knownHosts, echo } = fixture);
 });
 
-afterAll(async () => {
-  await echo?.close();
-  await sshd?.dispose();
-});
+afterAll(() => fixture?.dispose());
 
 async function upTunnel(tunnel: Tunnel): Promise<void> {
   await tunnel.start();

@@ -1,27 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
-import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
+import { profileFor } from '../helpers/fixtures.js';
 import { echoRoundTrip, socks5Echo, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
-import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
-import { freePort } from '../helpers/sshd.js';
+import { freePort, type ClientKeys, type Sshd } from '../helpers/sshd.js';
+import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
 
 let keys: ClientKeys;
 let sshd: Sshd;
 let knownHosts: string;
 let echo: Closable;
+let fixture: SshdWithEcho;
 
 beforeAll(async () => {
-  delete process.env.SSH_AUTH_SOCK;
-  keys = await makeClientKeys();
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
-  knownHosts = await knownHostsFor([sshd]);
-  echo = await startEchoServer();
+  fixture = await startSshdWithEcho();
+  ({ keys, sshd, knownHosts, echo } = fixture);
 });
 
-afterAll(async () => {
-  await echo?.close();
-  await sshd?.dispose();
-});
+afterAll(() => fixture?.dispose());
 
 describe('remote forward (-R) against OpenSSH', () => {
   it('port 0: reports the port the server allocated and carries data byte-exact', async () => {

@@ -1,18 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { splice } from './splice.js';
 import { TrafficCounter } from './traffic.js';
+import type { LiveConnectionInfo } from '../../shared/tunnel.js';
 
-export interface LiveConnectionInfo {
-  id: number;
-  forward: number;
-  /** Who connected: "127.0.0.1:53122". */
-  client: string;
-  /** Where it goes: the -L/-R target, or the SOCKS destination for -D. */
-  target: string;
-  startedAt: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
 
 interface Entry {
   info: Omit<LiveConnectionInfo, 'bytesSent' | 'bytesReceived'>;

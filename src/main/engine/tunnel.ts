@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { PERMANENT_ERROR_CODES, TunnelError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
-import type { ForwardStatus, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
+import type { ForwardStatus, LiveConnectionInfo, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import { Backoff } from './backoff.js';
-import { ConnectionRegistry, type LiveConnectionInfo } from './connections.js';
+import { ConnectionRegistry } from './connections.js';
 import { DynamicForwardRunner } from './forwards/dynamic-forward.js';
 import type { ForwardContext, ForwardRunner } from './forwards/forward-runner.js';
 import { ListeningForward } from './forwards/listening-forward.js';

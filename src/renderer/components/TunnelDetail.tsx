@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ContractClient, TunnelStatus } from '../../shared/contract.js';
 import type { SavedProfile } from '../../shared/saved-profile.js';
-import type { LogLine, TunnelStats } from '../../shared/tunnel.js';
+import type { LiveConnectionInfo, LogLine, TunnelStats } from '../../shared/tunnel.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { FlowDiagram } from '../flow/FlowDiagram.js';
 import { formatBytes, formatDuration, formatRate } from '../format.js';
@@ -33,19 +33,10 @@ function Sparkline({ points }: { points: RatePoint[] }) {
   );
 }
 
-interface Connection {
-  id: number;
-  forward: number;
-  client: string;
-  target: string;
-  startedAt: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
 
 /** One tunnel: its flow diagrams, traffic, live connections and log. */
 export function TunnelDetail({ client, profile, status, stats, history, logs, onEdit, onDelete }: Props) {
-  const [connections, setConnections] = useState<Connection[]>([]);
+  const [connections, setConnections] = useState<LiveConnectionInfo[]>([]);
   const [olderLog, setOlderLog] = useState<LogLine[]>([]);
   const state = status?.state ?? 'stopped';
   const running = state !== 'stopped';
