@@ -250,6 +250,21 @@ describe('supervision against real sshd', () => {
     expect(tunnel.forwardStatuses()[0]!.probe).toBe('ok');
   });
 
+  it('gate time (autossh): a first connection that fails gives up instead of retrying', async () => {
+    const { sshd, knownHosts } = await server();
+    const profile = profileFor(sshd, keys, knownHosts);
+    profile.port = await freePort(); // nothing listens
+    const gated = new Tunnel('gated', profile, { gateTimeMs: 5000 });
+    track(gated);
+    await gated.start();
+    expect(gated.getState()).toBe('failed');
+    expect(gated.error?.code).toBe('CONNECT_FAILED');
+    const ungated = new Tunnel('ungated', profile);
+    const states = track(ungated);
+    await ungated.start();
+    expect(states.map((s) => s.state)).toContain('reconnecting');
+  });
+
   it('stop() during reconnecting ends the retries', async () => {
     const { sshd, knownHosts } = await server();
     const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [localForward()]));

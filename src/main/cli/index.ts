@@ -23,6 +23,7 @@ interface SubcommandArgs {
   lazy: boolean;
   idleTimeout: number | null;
   probeInterval: number | null;
+  gateTime: number | null;
   rest: string[];
 }
 
@@ -34,7 +35,7 @@ function secondsFlag(flag: string, value: string | undefined): number {
 }
 
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
-  const out: SubcommandArgs = { json: false, lazy: false, idleTimeout: null, probeInterval: null, rest: [] };
+  const out: SubcommandArgs = { json: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, rest: [] };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -50,6 +51,7 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
     else if (name === '--lazy') out.lazy = true;
     else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
     else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
+    else if (name === '--gate-time') out.gateTime = secondsFlag(name, value());
   }
   out.rest = args.slice(i);
   return out;
@@ -108,7 +110,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'web':
       return webCommand(store(), args);
     case 'up': {
-      const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe']);
+      const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe', '--gate-time']);
+      const gate = flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {};
       if (isProfileName(flags.rest)) {
         const saved = await store().get(flags.rest[0]!);
         const profile = runnable(saved);
@@ -117,13 +120,13 @@ export async function main(argv: string[]): Promise<number> {
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
         const keychain = await openKeychain();
         if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
-        return runUp(profile, [], { json: flags.json, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
+        return runUp(profile, [], { json: flags.json, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
       }
       const { profile, warnings } = parseSshCommand(flags.rest);
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;
-      return runUp(profile, warnings, { json: flags.json });
+      return runUp(profile, warnings, { json: flags.json, ...gate });
     }
     default:
       throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);

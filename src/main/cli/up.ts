@@ -8,6 +8,8 @@ export interface UpOptions {
   json: boolean;
   /** Saved secrets for a saved profile. */
   secrets?: { store: SecretStore; profileId: string };
+  /** autossh's gate time: give up if the first connection fails or dies this soon. */
+  gateTimeMs?: number;
   /** How often a stats event is printed. */
   statsIntervalMs?: number;
 }
@@ -34,6 +36,7 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
   const tunnel = new Tunnel(TUNNEL_ID, profile, {
     ...(interactive ? { prompter: new TerminalPrompter() } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.gateTimeMs !== undefined ? { gateTimeMs: options.gateTimeMs } : {}),
   });
 
   for (const w of warnings) {

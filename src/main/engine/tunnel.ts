@@ -31,6 +31,11 @@ export interface TunnelOptions {
   holdMs?: number;
   /** How often SSH latency is measured. */
   latencyIntervalMs?: number;
+  /**
+   * autossh's gate time (AUTOSSH_GATETIME), off by default: if the first connection fails, or
+   * its session ends within this many ms, give up (`failed`) instead of retrying.
+   */
+  gateTimeMs?: number;
 }
 
 export interface TunnelEvents {
@@ -76,6 +81,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private latencyMs: number | null = null;
   private waiters = 0;
   private sessionsSeen = 0;
+  private firstSessionAt: number | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
@@ -189,6 +195,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.run = { generation, abort: new AbortController(), timers: new Set() };
     this.backoff.reset();
     this.lastError = null;
+    this.sessionsSeen = 0;
+    this.firstSessionAt = null;
     this.setState('connecting', this.profile.lazy ? 'binding listeners' : `connecting to ${this.describeServer()}`);
     for (const runner of this.runners) {
       if (runner.forward.kind === 'remote') continue;
@@ -279,6 +287,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       return;
     }
     this.sessionsSeen++;
+    if (this.sessionsSeen === 1) this.firstSessionAt = Date.now();
     this.emit('session', session);
     this.later(generation, this.options.stableAfterMs ?? 30_000, () => this.backoff.reset());
     this.watchHealth(generation, session);
@@ -392,6 +401,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.setState('up', `lazy: connection failed (${info.message}); will retry on next use`, info);
       return;
     }
+    if (this.options.gateTimeMs !== undefined && this.sessionsSeen === 0) {
+      await this.shutdown();
+      this.setState('failed', `the first connection failed and a gate time is set: ${info.message}`, info);
+      return;
+    }
     this.scheduleRetry(generation, info);
   }
 
@@ -437,6 +451,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       return;
     }
     this.log('warn', `SSH session lost: ${reason.message}`);
+    const gate = this.options.gateTimeMs;
+    if (gate !== undefined && this.sessionsSeen === 1 && this.firstSessionAt !== null && Date.now() - this.firstSessionAt < gate) {
+      void this.shutdown().then(() => this.setState('failed', `the first session ended within the gate time (${gate / 1000} s): ${reason.message}`, reason));
+      return;
+    }
     this.scheduleRetry(generation, reason.toInfo());
   }
 

@@ -106,7 +106,7 @@ export function ProfileEditor({ client, existing, initialCommand = '', initialNa
         Name
         <input value={name} onChange={(e) => setName(e.target.value)} aria-invalid={nameError !== null} aria-describedby="name-error" autoFocus />
       </label>
-      {nameError && name !== '' ? null : nameError && <span id="name-error" className="field-error">{nameError}</span>}
+      {nameError && <span id="name-error" className="field-error">{nameError}</span>}
       <label>
         ssh command (paste one)
         <textarea
