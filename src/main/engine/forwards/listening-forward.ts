@@ -54,7 +54,12 @@ export abstract class ListeningForward extends ForwardRunner {
     this.handle(socket).catch((err: Error) => {
       this.counter.failed();
       this.log('warn', `connection from ${peerName(socket)} failed: ${err.message}`);
-      socket.destroy();
+      // A reply already queued with end() (a SOCKS failure code) must reach the client first;
+      // otherwise reset, so the client sees a failure rather than an empty, clean end.
+      if (socket.writableEnded) {
+        if (socket.writableFinished) socket.destroy();
+        else socket.once('finish', () => socket.destroy());
+      } else socket.resetAndDestroy();
     });
   }
 
