@@ -131,7 +131,8 @@ export function isSocket(endpoint: Bind | Target | SocketPath): endpoint is Sock
   return 'socket' in endpoint;
 }
 
-function formatHostPort(host: string, port: number): string {
+/** `host:port`, with IPv6 addresses in brackets: `[::1]:8080`. */
+export function formatHostPort(host: string, port: number | string): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 

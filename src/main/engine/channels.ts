@@ -1,5 +1,6 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { TunnelError } from '../../shared/errors.js';
+import { formatHostPort } from '../../shared/profile.js';
 
 /** RFC 4254 §5.1 channel-open failure reasons. */
 export const OPEN_FAILURE = {
@@ -68,7 +69,7 @@ export function openDirectChannel(
   port: number,
   timeoutMs: number,
 ): Promise<ClientChannel> {
-  const what = `a connection to ${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const what = `a connection to ${formatHostPort(host, port)}`;
   return openWithTimeout(what, timeoutMs, (cb) => client.forwardOut(source.host, source.port, host, port, cb));
 }
 

@@ -1,4 +1,4 @@
-import type { Forward, JumpHost, Profile } from '../../shared/profile.js';
+import { formatHostPort as hostPort, type Forward, type JumpHost, type Profile } from '../../shared/profile.js';
 import type { ForwardStatus, TunnelState } from '../../shared/tunnel.js';
 
 /**
@@ -33,10 +33,6 @@ export interface FlowModel {
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
-
-function hostPort(host: string, port: number | string): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function serverName(profile: Profile): string {
   return profile.host;

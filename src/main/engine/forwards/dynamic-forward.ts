@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { formatHostPort } from '../../../shared/profile.js';
 import { CHANNEL_OPEN_TIMEOUT_MS, type SshSession } from '../session.js';
 import { openDirectChannel } from '../channels.js';
 import { readSocksRequest, SOCKS5_REPLY } from '../socks/handshake.js';
@@ -16,7 +17,7 @@ export class DynamicForwardRunner extends ListeningForward {
   protected async handle(socket: Socket): Promise<void> {
     socket.resume();
     const request = await readSocksRequest(socket, SOCKS_HANDSHAKE_TIMEOUT_MS);
-    const target = request.host.includes(':') ? `[${request.host}]:${request.port}` : `${request.host}:${request.port}`;
+    const target = formatHostPort(request.host, request.port);
     let session: SshSession;
     try {
       session = await this.ctx.acquireSession();

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { TunnelError } from '../../../shared/errors.js';
-import type { Bind, SocketPath } from '../../../shared/profile.js';
+import { formatHostPort as formatAddress, type Bind, type SocketPath } from '../../../shared/profile.js';
 
 export interface BoundListeners {
   servers: Server[];
@@ -18,10 +18,6 @@ export function localBindAddresses(host: string | null, gatewayPorts: boolean): 
   if ((host === null && gatewayPorts) || host === '*' || host === '') return { addresses: ['::', '0.0.0.0'], allInterfaces: true };
   if (host === null || host === 'localhost') return { addresses: ['127.0.0.1', '::1'], allInterfaces: false };
   return { addresses: [host], allInterfaces: false };
-}
-
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function listen(server: Server, options: { host?: string; port?: number; path?: string; ipv6Only?: boolean }): Promise<void> {

@@ -1,11 +1,11 @@
 import type { Server, Socket } from 'node:net';
+import { formatHostPort } from '../../../shared/profile.js';
 import type { SshSession } from '../session.js';
 import { ForwardRunner } from './forward-runner.js';
 import { bindListeners, closeListeners } from './listeners.js';
 
 export function peerName(socket: Socket): string {
-  const host = socket.remoteAddress ?? '?';
-  return host.includes(':') ? `[${host}]:${socket.remotePort}` : `${host}:${socket.remotePort}`;
+  return formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? '?');
 }
 
 /**

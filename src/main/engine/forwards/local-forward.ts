@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
-import type { LocalForward as LocalForwardSpec, SocketPath, Target } from '../../../shared/profile.js';
+import { formatHostPort, type LocalForward as LocalForwardSpec, type SocketPath, type Target } from '../../../shared/profile.js';
 import { CHANNEL_OPEN_TIMEOUT_MS } from '../session.js';
 import { openDirectChannel, openSocketChannel } from '../channels.js';
 import { ListeningForward, peerName } from './listening-forward.js';
 
 function targetName(target: Target | SocketPath): string {
   if ('socket' in target) return target.socket;
-  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return formatHostPort(target.host, target.port);
 }
 
 /** ssh -L: connections here are carried to host:hostport, resolved and dialled by the server. */
