@@ -4,7 +4,7 @@ import { toErrorInfo } from '../../shared/errors.js';
 import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
 import { assertSafeHostname } from './hostnames.js';
-import { applyOption, type OptionState } from './options.js';
+import { applyOption, IGNORED_OPTIONS, type OptionState } from './options.js';
 import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem } from './ssh-config.js';
 
 export interface ImportedProfile extends Profile {
@@ -21,19 +21,16 @@ export interface ImportResult {
   skipped: string[];
 }
 
-/** Options that matter only to an interactive ssh and are dropped silently on import. */
+/** Beyond IGNORED_OPTIONS: options an importer drops silently (interactive-only, or ssh2 decides). */
 const SILENT = new Set([
-  'addkeystoagent', 'usekeychain', 'ignoreunknown', 'sendenv', 'setenv', 'loglevel', 'requesttty',
-  'controlmaster', 'controlpath', 'controlpersist', 'visualhostkey', 'hashknownhosts', 'updatehostkeys', 'checkhostip',
-  'tcpkeepalive', 'xauthlocation', 'canonicalizehostname', 'canonicaldomains', 'canonicalizemaxdots',
-  'canonicalizefallbacklocal', 'canonicalizepermittedcnames', 'preferredauthentications', 'passwordauthentication',
-  'pubkeyauthentication', 'kbdinteractiveauthentication', 'challengeresponseauthentication', 'numberofpasswordprompts',
-  'escapechar', 'sessiontype', 'stdinnull', 'forkafterauthentication', 'connectionattempts', 'pubkeyacceptedalgorithms',
-  'pubkeyacceptedkeytypes', 'hostbasedauthentication', 'hostbasedacceptedalgorithms', 'gssapiauthentication',
-  'gssapidelegatecredentials', 'enableescapecommandline', 'permitremoteopen', 'streamlocalbindmask',
-  'verifyhostkeydns', 'obscurekeystroketiming', 'clearallforwardings', 'casignaturealgorithms', 'fingerprinthash',
-  'rekeylimit', 'ipqos', 'nohostauthenticationforlocalhost', 'revokedhostkeys', 'requiredrsasize', 'tag',
-  'forwardx11timeout', 'protocol', 'useroaming'
+  'usekeychain', 'ignoreunknown', 'xauthlocation', 'canonicaldomains', 'canonicalizemaxdots',
+  'canonicalizefallbacklocal', 'canonicalizepermittedcnames', 'challengeresponseauthentication',
+  'pubkeyacceptedalgorithms', 'pubkeyacceptedkeytypes', 'hostbasedauthentication',
+  'hostbasedacceptedalgorithms', 'gssapiauthentication', 'gssapidelegatecredentials',
+  'enableescapecommandline', 'permitremoteopen', 'streamlocalbindmask', 'verifyhostkeydns',
+  'obscurekeystroketiming', 'casignaturealgorithms', 'fingerprinthash', 'rekeylimit', 'ipqos',
+  'nohostauthenticationforlocalhost', 'revokedhostkeys', 'requiredrsasize', 'tag', 'forwardx11timeout',
+  'protocol', 'useroaming',
 ]);
 const NEVER_RUN = new Set(['localcommand', 'permitlocalcommand', 'knownhostscommand', 'remotecommand']);
 
@@ -114,7 +111,7 @@ function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): {
       skipped.add(`${where}: ${l.name} skipped: tunnelvision never runs commands`);
       continue;
     }
-    if (SILENT.has(l.keyword)) continue;
+    if (SILENT.has(l.keyword) || IGNORED_OPTIONS.has(l.keyword)) continue;
     const value = l.keyword === 'proxycommand' ? l.rest : l.keyword === 'hostname' ? l.args[0]!.replace(/%h/g, alias).replace(/%%/g, '%') : l.args.join(' ');
     try {
       applyOption(state, l.name, value);
@@ -122,7 +119,7 @@ function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): {
       warnings.push(`${where}: ${toErrorInfo(err).message}; line skipped`);
     }
   }
-  return { profile: state.profile, warnings: [...warnings, ...state.warnings.filter((w) => !/has no effect/.test(w))] };
+  return { profile: state.profile, warnings: [...warnings, ...state.warnings] };
 }
 
 /**

@@ -16,7 +16,7 @@ export interface OptionState {
 }
 
 /** Options that change nothing for a tunnel manager: accepted so pasted commands keep working. */
-const IGNORED = new Set([
+export const IGNORED_OPTIONS: ReadonlySet<string> = new Set([
   'addkeystoagent',
   'canonicalizehostname',
   'checkhostip',
@@ -220,7 +220,7 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       p.forwards.push(parseConfigForward('dynamic', value));
       return;
   }
-  if (IGNORED.has(k)) {
+  if (IGNORED_OPTIONS.has(k)) {
     state.warnings.push(`option ${key} has no effect in tunnelvision and was ignored`);
     return;
   }
