@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { knownHostsFor } from './fixtures.js';
 import { startEchoServer, type Closable } from './servers.js';
 import { makeClientKeys, Sshd, type ClientKeys } from './sshd.js';
@@ -27,4 +28,19 @@ export async function startSshdWithEcho(config: string[] = []): Promise<SshdWith
       await sshd.dispose();
     },
   };
+}
+
+/**
+ * The same, as hooks for a test file: started before its tests, disposed after them. Read the
+ * fields inside tests (they are set once beforeAll has run).
+ */
+export function useSshdWithEcho(config: string[] = []): SshdWithEcho {
+  const fixture = {} as SshdWithEcho;
+  beforeAll(async () => {
+    Object.assign(fixture, await startSshdWithEcho(config));
+  });
+  afterAll(async () => {
+    await fixture.dispose?.();
+  });
+  return fixture;
 }

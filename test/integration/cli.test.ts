@@ -1,32 +1,21 @@
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, type Closable } from '../helpers/servers.js';
-import { freePort, type ClientKeys, type Sshd } from '../helpers/sshd.js';
-import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
+import { echoRoundTrip, sha256 } from '../helpers/servers.js';
+import { freePort } from '../helpers/sshd.js';
+import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
-let keys: ClientKeys;
-let sshd: Sshd;
-let knownHosts: string;
-let echo: Closable;
-let fixture: SshdWithEcho;
-
-beforeAll(async () => {
-  fixture = await startSshdWithEcho();
-  ({ keys, sshd, knownHosts, echo } = fixture);
-});
-
-afterAll(() => fixture?.dispose());
+const fx = useSshdWithEcho();
 
 describe('tunnelvision up --json against OpenSSH', () => {
   it('reports connecting then up, counts an echo exactly, and exits 0 on SIGTERM with the server forward cancelled', async () => {
     const localPort = await freePort();
     const remotePort = await freePort();
     const cli = new CliTunnel([
-      ...sshArgsFor(sshd, keys, knownHosts),
-      '-L', `${localPort}:127.0.0.1:${echo.port}`,
-      '-R', `${remotePort}:127.0.0.1:${echo.port}`,
+      ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
+      '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,
+      '-R', `${remotePort}:127.0.0.1:${fx.echo.port}`,
     ]);
     const connecting = await cli.waitFor((e) => e.event === 'state');
     expect(connecting.state).toBe('connecting');
@@ -51,7 +40,7 @@ describe('tunnelvision up --json against OpenSSH', () => {
   });
 
   it('SIGINT stops it too; autossh -M 0 command lines are accepted', async () => {
-    const args = sshArgsFor(sshd, keys, knownHosts);
+    const args = sshArgsFor(fx.sshd, fx.keys, fx.knownHosts);
     const cli = new CliTunnel(['autossh', '-M', '0', ...args.slice(1), '-D', '0']);
     await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
     expect(await cli.stop('SIGINT')).toBe(0);
@@ -62,7 +51,7 @@ describe('tunnelvision up --json against OpenSSH', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const busy = (blocker.address() as { port: number }).port;
     try {
-      const cli = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-L', `${busy}:127.0.0.1:${echo.port}`]);
+      const cli = new CliTunnel([...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts), '-L', `${busy}:127.0.0.1:${fx.echo.port}`]);
       const up = await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
       const [forward] = up.forwards as { state: string; error: { code: string; message: string } }[];
       expect(forward!.state).toBe('failed');
@@ -70,7 +59,7 @@ describe('tunnelvision up --json against OpenSSH', () => {
       expect(forward!.error.message).toMatch(/already in use/);
       expect(await cli.stop()).toBe(0);
 
-      const strict = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-o', 'ExitOnForwardFailure=yes', '-L', `${busy}:127.0.0.1:${echo.port}`]);
+      const strict = new CliTunnel([...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts), '-o', 'ExitOnForwardFailure=yes', '-L', `${busy}:127.0.0.1:${fx.echo.port}`]);
       const failed = await strict.waitFor((e) => e.event === 'state' && e.state === 'failed');
       expect((failed.error as { code: string }).code).toBe('FORWARD_BIND_FAILED');
       expect(await strict.exited).toBe(1);
@@ -81,10 +70,10 @@ describe('tunnelvision up --json against OpenSSH', () => {
 
   it('--lazy: up without a session; the first connection opens one; stats say so', async () => {
     const port = await freePort();
-    const cli = new CliTunnel([...sshArgsFor(sshd, keys, knownHosts), '-L', `${port}:127.0.0.1:${echo.port}`]);
+    const cli = new CliTunnel([...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts), '-L', `${port}:127.0.0.1:${fx.echo.port}`]);
     await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
     await cli.stop();
-    const lazy = new CliTunnel(['--lazy', '--idle-timeout', '60', '--', ...sshArgsFor(sshd, keys, knownHosts), '-L', `${port}:127.0.0.1:${echo.port}`]);
+    const lazy = new CliTunnel(['--lazy', '--idle-timeout', '60', '--', ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts), '-L', `${port}:127.0.0.1:${fx.echo.port}`]);
     const up = await lazy.waitFor((e) => e.event === 'state' && e.state === 'up');
     expect(up.reason).toMatch(/lazy/);
     await lazy.waitForStats((e) => e.sessionOpen === false);
@@ -95,7 +84,7 @@ describe('tunnelvision up --json against OpenSSH', () => {
 
   it('a permanent failure (unknown host key) exits non-zero with the code', async () => {
     const empty = await knownHostsFor([]);
-    const cli = new CliTunnel([...sshArgsFor(sshd, keys, empty), '-L', '0:127.0.0.1:80']);
+    const cli = new CliTunnel([...sshArgsFor(fx.sshd, fx.keys, empty), '-L', '0:127.0.0.1:80']);
     const failed = await cli.waitFor((e) => e.event === 'state' && e.state === 'failed');
     expect((failed.error as { code: string }).code).toBe('HOST_KEY_UNKNOWN');
     expect(await cli.exited).toBe(1);

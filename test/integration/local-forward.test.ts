@@ -1,23 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { profileFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, waitFor, type Closable } from '../helpers/servers.js';
-import type { ClientKeys, Sshd } from '../helpers/sshd.js';
-import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
+import { echoRoundTrip, sha256, waitFor } from '../helpers/servers.js';
+import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
-let keys: ClientKeys;
-let sshd: Sshd;
-let knownHosts: string;
-let echo: Closable;
-let fixture: SshdWithEcho;
-
-beforeAll(async () => {
-  fixture = await startSshdWithEcho();
-  ({ keys, sshd, knownHosts, echo } = fixture);
-});
-
-afterAll(() => fixture?.dispose());
+const fx = useSshdWithEcho();
 
 async function upTunnel(tunnel: Tunnel): Promise<void> {
   await tunnel.start();
@@ -26,8 +14,8 @@ async function upTunnel(tunnel: Tunnel): Promise<void> {
 
 describe('local forward (-L) against OpenSSH', () => {
   it('carries 2 MiB byte-exact both ways and counts every byte', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     const status = tunnel.forwardStatuses()[0]!;
@@ -47,8 +35,8 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('listens on loopback only by default, on both families', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     const { listening, allocatedPort } = tunnel.forwardStatuses()[0]!;
@@ -59,8 +47,8 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('resolves the destination on the server: "localhost" is the server itself', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: 'localhost', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: 'localhost', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     const { sent, received } = await echoRoundTrip(tunnel.forwardStatuses()[0]!.allocatedPort!, 4096);
@@ -69,8 +57,8 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('keeps a half-closed connection open for the reply', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     // echoRoundTrip ends its side first and still expects every byte back.
@@ -80,7 +68,7 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('closes the client connection when the destination refuses, and stays up', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: 1 } },
     ]));
     await upTunnel(tunnel);
@@ -98,8 +86,8 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('lists live connections (client, target, bytes, age) and closes one by one', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
@@ -107,13 +95,13 @@ describe('local forward (-L) against OpenSSH', () => {
       new Promise((resolve) => {
         const s = connect(port, '127.0.0.1', () => s.write('hi', () => resolve(s)));
         s.on('error', () => undefined);
-        s.resume(); // consume the echo, so the close is seen
+        s.resume(); // consume the fx.echo, so the close is seen
       });
     const [a, b] = [await open(), await open()];
     await waitFor(() => tunnel.connections().length === 2 && tunnel.connections().every((c) => c.bytesReceived === 2), 5000, 'two echoing connections');
     const list = tunnel.connections();
     expect(list.map((c) => c.client)).toEqual([`127.0.0.1:${a.localPort}`, `127.0.0.1:${b.localPort}`]);
-    expect(list.every((c) => c.target === `127.0.0.1:${echo.port}` && c.bytesSent === 2 && c.forward === 0)).toBe(true);
+    expect(list.every((c) => c.target === `127.0.0.1:${fx.echo.port}` && c.bytesSent === 2 && c.forward === 0)).toBe(true);
     const closedA = new Promise((r) => a.on('close', r));
     expect(tunnel.closeConnection(list[0]!.id)).toBe(true);
     await closedA;
@@ -126,14 +114,14 @@ describe('local forward (-L) against OpenSSH', () => {
   });
 
   it('stop() releases the port at once', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(tunnel);
     const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
     await tunnel.stop();
-    const again = new Tunnel('t2', profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port }, target: { host: '127.0.0.1', port: echo.port } },
+    const again = new Tunnel('t2', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await upTunnel(again);
     expect(again.forwardStatuses()[0]!.listening).toEqual([`127.0.0.1:${port}`]);
@@ -151,7 +139,7 @@ describe('delivery when the destination closes first', () => {
       s.end(body); // write everything and close: EOF and CLOSE follow the data at once
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: (server.address() as { port: number }).port } },
     ]));
     await upTunnel(tunnel);

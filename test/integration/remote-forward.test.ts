@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { profileFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, socks5Echo, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
-import { freePort, type ClientKeys, type Sshd } from '../helpers/sshd.js';
-import { startSshdWithEcho, type SshdWithEcho } from '../helpers/sshd-fixture.js';
+import { echoRoundTrip, socks5Echo, sha256, startEchoServer, waitFor } from '../helpers/servers.js';
+import { freePort } from '../helpers/sshd.js';
+import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
-let keys: ClientKeys;
-let sshd: Sshd;
-let knownHosts: string;
-let echo: Closable;
-let fixture: SshdWithEcho;
-
-beforeAll(async () => {
-  fixture = await startSshdWithEcho();
-  ({ keys, sshd, knownHosts, echo } = fixture);
-});
-
-afterAll(() => fixture?.dispose());
+const fx = useSshdWithEcho();
 
 describe('remote forward (-R) against OpenSSH', () => {
   it('port 0: reports the port the server allocated and carries data byte-exact', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'remote', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'remote', bind: { host: null, port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await tunnel.start();
     expect(tunnel.getState()).toBe('up');
@@ -42,8 +31,8 @@ describe('remote forward (-R) against OpenSSH', () => {
 
   it('cancels the server-side listener on stop', async () => {
     const port = await freePort();
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'remote', bind: { host: '127.0.0.1', port }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'remote', bind: { host: '127.0.0.1', port }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await tunnel.start();
     expect((await echoRoundTrip(port, 10)).received.length).toBe(10);
@@ -53,9 +42,9 @@ describe('remote forward (-R) against OpenSSH', () => {
 
   it('a refused remote bind is REMOTE_FORWARD_REFUSED; without ExitOnForwardFailure the tunnel is degraded, retries it, and serves the rest', async () => {
     // sshd's own port is taken on the server side.
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
-      { kind: 'remote', bind: { host: '127.0.0.1', port: sshd.port }, target: { host: '127.0.0.1', port: echo.port } },
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'remote', bind: { host: '127.0.0.1', port: fx.sshd.port }, target: { host: '127.0.0.1', port: fx.echo.port } },
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     await tunnel.start();
     expect(tunnel.getState()).toBe('degraded');
@@ -68,8 +57,8 @@ describe('remote forward (-R) against OpenSSH', () => {
   });
 
   it('with ExitOnForwardFailure=yes a refused remote bind fails the tunnel', async () => {
-    const profile = profileFor(sshd, keys, knownHosts, [
-      { kind: 'remote', bind: { host: '127.0.0.1', port: sshd.port }, target: { host: '127.0.0.1', port: echo.port } },
+    const profile = profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'remote', bind: { host: '127.0.0.1', port: fx.sshd.port }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]);
     profile.exitOnForwardFailure = true;
     const tunnel = new Tunnel('t', profile);
@@ -80,7 +69,7 @@ describe('remote forward (-R) against OpenSSH', () => {
 
   it('reaches a third host: the target is dialled from this machine, not the server', async () => {
     const other = await startEchoServer('127.0.0.2');
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
       { kind: 'remote', bind: { host: null, port: 0 }, target: { host: '127.0.0.2', port: other.port } },
     ]));
     await tunnel.start();
@@ -91,10 +80,10 @@ describe('remote forward (-R) against OpenSSH', () => {
   });
 
   it('reverse dynamic forward (-R port): the server side speaks SOCKS5 back to this machine', async () => {
-    const tunnel = new Tunnel('t', profileFor(sshd, keys, knownHosts, [{ kind: 'remote', bind: { host: null, port: 0 } }]));
+    const tunnel = new Tunnel('t', profileFor(fx.sshd, fx.keys, fx.knownHosts, [{ kind: 'remote', bind: { host: null, port: 0 } }]));
     await tunnel.start();
     const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
-    const reply = await socks5Echo(port, echo.port);
+    const reply = await socks5Echo(port, fx.echo.port);
     expect(reply).toBe('ok');
     await tunnel.stop();
   });
