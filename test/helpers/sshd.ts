@@ -50,7 +50,7 @@ export async function makeClientKeys(): Promise<ClientKeys> {
 
 export interface SshdOptions {
   authorizedKeys: string;
-  /** Extra sshd_config lines, e.g. "GatewayPorts clientspecified". */
+  /** Extra sshd_config lines, e.g. "GatewayPorts clientspecified"; they take precedence over the defaults. */
   config?: string[];
   port?: number;
   /** Reuse a host key (a "restarted" server keeps its identity). */
@@ -103,7 +103,7 @@ export class Sshd {
   private async launch(): Promise<void> {
     if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const configPath = join(this.dir, 'sshd_config');
-    const lines = [
+    const defaults = [
       `Port ${this.port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${this.hostKey}`,
@@ -122,8 +122,13 @@ export class Sshd {
       'MaxStartups 200',
       'MaxSessions 200',
       'LoginGraceTime 30',
-      ...(this.options.config ?? []),
     ];
+    // sshd keeps the first value for most keywords but the last for some (MaxStartups): drop our
+    // default for any keyword the caller sets rather than rely on order.
+    const extra = this.options.config ?? [];
+    const keyword = (line: string): string => line.trim().split(/\s+/)[0]!.toLowerCase();
+    const overridden = new Set(extra.map(keyword));
+    const lines = [...defaults.filter((l) => !overridden.has(keyword(l))), ...extra];
     await writeFile(configPath, `${lines.join('\n')}\n`);
     const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

@@ -18,7 +18,7 @@ async function rssMb(pid: number): Promise<number> {
 
 beforeAll(async () => {
   const keys = await makeClientKeys();
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
   // A reader that takes 1 MB per second and no more: it pauses its socket between sips.
   const reader = createServer((s) => {
     readers.push(s);

@@ -18,7 +18,8 @@ const cleanup: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   delete process.env.SSH_AUTH_SOCK;
   keys = await makeClientKeys();
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
+  // sshd's own MaxStartups default: past 10 unauthenticated connections it drops new ones at random.
+  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['MaxStartups 10:30:100'] });
   knownHosts = await knownHostsFor([sshd]);
   echo = await startEchoServer();
 });
@@ -146,7 +147,7 @@ describe('faults and load', () => {
   }, 60_000);
 
   it('PermitOpen / PermitListen denials: the tunnel stays up and says why', async () => {
-    const strict = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['PermitOpen 127.0.0.1:1', 'PermitListen 127.0.0.1:1', 'LogLevel ERROR'] });
+    const strict = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['PermitOpen 127.0.0.1:1', 'PermitListen 127.0.0.1:1'] });
     cleanup.push(() => strict.dispose());
     const tunnel = new Tunnel('denied', profileFor(strict, keys, await knownHostsFor([strict]), [
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
@@ -161,7 +162,33 @@ describe('faults and load', () => {
     expect(tunnel.getState()).not.toBe('failed');
   });
 
-  it('50 profiles × 3 forwards start at once, all come up; killing every session, each forward comes back exactly once', async () => {
+  it('a server past MaxStartups: the refusal is named, and the tunnel comes up once a slot frees', async () => {
+    const busy = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['MaxStartups 1:100:1'] });
+    cleanup.push(() => busy.dispose());
+    // Someone else's connection that never authenticates holds sshd's only startup slot.
+    const squatter = connect(busy.port, '127.0.0.1');
+    squatter.on('error', () => undefined);
+    await new Promise((r) => squatter.once('data', r));
+    const tunnel = new Tunnel('busy', profileFor(busy, keys, await knownHostsFor([busy]), [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    ]), { backoff: new Backoff() });
+    cleanup.push(() => tunnel.stop());
+    void tunnel.start();
+    await waitFor(() => tunnel.logs().some((l) => /MaxStartups/.test(l.message)), 10_000, 'the MaxStartups refusal in the log');
+    expect(tunnel.getState()).toBe('reconnecting');
+    // The server answers TCP, so it is not polled back to life: retries follow the backoff
+    // (about 1, 2, 4 s) rather than hammering a server that is shedding load.
+    await new Promise((r) => setTimeout(r, 5000));
+    const refusals = tunnel.logs().filter((l) => /MaxStartups/.test(l.message) && l.level !== 'debug').length;
+    expect(refusals).toBeGreaterThanOrEqual(2);
+    expect(refusals).toBeLessThanOrEqual(4);
+    squatter.destroy();
+    await waitFor(() => tunnel.getState() === 'up', 20_000, 'up once the slot is free');
+    const { sent, received } = await echoRoundTrip(tunnel.forwardStatuses()[0]!.allocatedPort!, 1000);
+    expect(received.equals(sent)).toBe(true);
+  });
+
+  it('50 profiles × 3 forwards start at once past sshd\'s default MaxStartups, all come up; killing every session, each forward comes back exactly once', async () => {
     const manager = new TunnelManager({ tickMs: 1000 });
     cleanup.push(() => manager.dispose());
     const ids = Array.from({ length: 50 }, (_, i) => `p${i}`);
@@ -174,13 +201,18 @@ describe('faults and load', () => {
         ]), { backoff: new Backoff() }),
       ),
     );
+    // Staggered, not lucky: no handshake was dropped by sshd and retried.
+    const dropped = (): string[] =>
+      ids.flatMap((id) => manager.get(id)!.logs().filter((l) => /handshake/.test(l.message) && l.level !== 'debug').map((l) => `${id}: ${l.message}`));
     await waitFor(() => ids.every((id) => manager.get(id)!.getState() === 'up'), 60_000, 'all 50 up');
+    expect(dropped()).toEqual([]);
     const localPorts = ids.map((id) => manager.get(id)!.forwardStatuses()[0]!.allocatedPort!);
     const upTimes: number[] = [];
     for (const id of ids) manager.get(id)!.on('state', (s) => s.state === 'up' && upTimes.push(Date.now()));
     await sshd.signalSessions('SIGKILL');
     await waitFor(() => upTimes.length >= 50 && ids.every((id) => manager.get(id)!.getState() === 'up'), 60_000, 'all 50 back');
     expect(upTimes.length).toBe(50); // exactly once each
+    expect(dropped()).toEqual([]);
     for (const port of localPorts) expect(await listeningSocketCount(port)).toBe(1);
     for (const id of ids) {
       const f = manager.get(id)!.forwardStatuses();

@@ -21,7 +21,7 @@ describe('soak: random SIGSTOP/SIGCONT and kills while traffic flows', () => {
   it.skipIf(!process.env.SOAK)('skipped unless SOAK=1 (a bounded soak of a few minutes); afterwards fds, listeners and heap are back', async () => {
     delete process.env.SSH_AUTH_SOCK;
     const keys = await makeClientKeys();
-    const sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
+    const sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
     cleanup.push(() => sshd.dispose());
     const echo = await startEchoServer();
     cleanup.push(() => echo.close());

@@ -7,6 +7,7 @@ import type { Profile } from '../../shared/profile.js';
 import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
+import { handshakeGate } from './handshake-gate.js';
 import { HostKeyVerifier } from './host-key-verifier.js';
 import { DEFAULT_KNOWN_HOSTS, localUserName } from './paths.js';
 import type { Prompter } from './prompts.js';
@@ -24,6 +25,8 @@ export interface SessionOptions {
   log: Log;
   /** ssh-agent socket; defaults to SSH_AUTH_SOCK. */
   agentSocket?: string;
+  /** Stops waiting for a handshake slot when the tunnel is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface Hop {
@@ -97,7 +100,8 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
 
   return new Promise((resolve, reject) => {
     let settled = false;
-    let hostKeyFailure: TunnelError | null = null;
+    // A reason known before ssh2's own (a rejected host key, a MaxStartups refusal): reported instead.
+    let earlyFailure: TunnelError | null = null;
     const fail = (err: TunnelError): void => {
       if (settled) return;
       settled = true;
@@ -115,7 +119,13 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       () => fail(new TunnelError('TIMEOUT', `${what}: no SSH banner within ${Math.round(timeoutMs / 1000)} s`)),
       timeoutMs,
     );
-    sock.once('data', () => clearTimeout(bannerTimer));
+    sock.once('data', (first: Buffer) => {
+      clearTimeout(bannerTimer);
+      // sshd says this instead of its banner when it drops us for MaxStartups; ssh2 reports only "lost".
+      if (first.subarray(0, 20).toString('latin1') === 'Exceeded MaxStartups') {
+        earlyFailure ??= new TunnelError('CONNECTION_LOST', `${what}: the server is refusing connections for now (too many unauthenticated connections, MaxStartups)`);
+      }
+    });
 
     client.on('error', (err: Ssh2Error) => {
       // An agent that cannot be reached is not fatal: ssh2 moves on to the next method.
@@ -123,11 +133,11 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         log('debug', `${what}: ssh-agent: ${err.message}`);
         return;
       }
-      if (!settled) fail(hostKeyFailure ?? ssh2ErrorToTunnelError(err, hop));
+      if (!settled) fail(earlyFailure ?? ssh2ErrorToTunnelError(err, hop));
     });
     client.once('close', () => {
       if (!settled) {
-        fail(hostKeyFailure ?? new TunnelError('CONNECTION_LOST', `${what}: the server closed the connection during the handshake`));
+        fail(earlyFailure ?? new TunnelError('CONNECTION_LOST', `${what}: the server closed the connection during the handshake`));
       }
     });
     client.once('ready', () => {
@@ -151,7 +161,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         verifier.verify(key, timer.during).then(
           () => verify(true),
           (err: TunnelError) => {
-            hostKeyFailure = err;
+            earlyFailure = err;
             verify(false);
           },
         );
@@ -258,45 +268,23 @@ export class SshSession extends EventEmitter<SessionEvents> {
     const { profile, log } = options;
     const hops = SshSession.hopsOf(profile);
     const clients: ClientType[] = [];
-    const timeoutMs = (profile.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000;
     try {
       for (const hop of hops) {
         const isDestination = hop.index === hops.length - 1;
         const verifier = makeVerifier(hop, isDestination, options);
         await verifier.load();
-        let sock: Duplex;
-        let proxyExited: Promise<TunnelError> | null = null;
-        const previous = clients[clients.length - 1];
-        if (previous) {
-          log('debug', `opening a channel to jump to ${hop.host}:${hop.port}`);
-          try {
-            sock = await openDirectChannel(previous, { host: '127.0.0.1', port: 0 }, hop.host, hop.port, timeoutMs);
-          } catch (err) {
-            const via = hops[hop.index - 1]!;
-            throw new TunnelError('JUMP_FAILED', `jump host ${via.host}:${via.port} could not reach ${hop.host}:${hop.port}: ${(err as Error).message}`);
-          }
-        } else if (profile.proxyCommand) {
-          const command = substituteProxyTokens(profile.proxyCommand, {
-            host: hop.host,
-            port: hop.port,
-            user: hop.user,
-            originalHost: hop.host,
-          });
-          log('debug', `running ProxyCommand`);
-          const proxy = spawnProxyCommand(command, (line) => log('info', `ProxyCommand: ${line}`));
-          sock = proxy.stream;
-          proxyExited = proxy.exited;
-        } else {
-          log('debug', `connecting to ${hop.host}:${hop.port}`);
-          const family = profile.addressFamily === 'inet' ? 4 : profile.addressFamily === 'inet6' ? 6 : 0;
-          sock = await tcpConnect(hop.host, hop.port, timeoutMs, family);
+        let release: () => void;
+        try {
+          release = await handshakeGate.acquire(`${hop.host}:${hop.port}`, options.signal);
+        } catch {
+          throw new TunnelError('CANCELLED', 'stopped');
         }
         try {
-          clients.push(await connectHop(sock, hop, verifier, isDestination, options));
-        } catch (err) {
-          // ssh2 sees only EPIPE or EOF when a ProxyCommand dies; its exit says why.
-          if (proxyExited) throw await Promise.race([proxyExited, new Promise((r) => setTimeout(() => r(err), 1000))]);
-          throw err;
+          const previous = clients[hop.index - 1];
+          const via = previous ? { client: previous, hop: hops[hop.index - 1]! } : undefined;
+          clients.push(await SshSession.openHop(hop, via, isDestination, verifier, options));
+        } finally {
+          release();
         }
         log('info', `authenticated to ${hop.user}@${hop.host}:${hop.port}`);
       }
@@ -305,5 +293,49 @@ export class SshSession extends EventEmitter<SessionEvents> {
       throw err;
     }
     return new SshSession(clients, hops);
+  }
+
+  /** Reaches one hop (a channel through the previous one, a ProxyCommand, or TCP) and authenticates. */
+  private static async openHop(
+    hop: Hop,
+    via: { client: ClientType; hop: Hop } | undefined,
+    isDestination: boolean,
+    verifier: HostKeyVerifier,
+    options: SessionOptions,
+  ): Promise<ClientType> {
+    const { profile, log } = options;
+    const timeoutMs = (profile.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000;
+    let sock: Duplex;
+    let proxyExited: Promise<TunnelError> | null = null;
+    if (via) {
+      log('debug', `opening a channel to jump to ${hop.host}:${hop.port}`);
+      try {
+        sock = await openDirectChannel(via.client, { host: '127.0.0.1', port: 0 }, hop.host, hop.port, timeoutMs);
+      } catch (err) {
+        throw new TunnelError('JUMP_FAILED', `jump host ${via.hop.host}:${via.hop.port} could not reach ${hop.host}:${hop.port}: ${(err as Error).message}`);
+      }
+    } else if (profile.proxyCommand) {
+      const command = substituteProxyTokens(profile.proxyCommand, {
+        host: hop.host,
+        port: hop.port,
+        user: hop.user,
+        originalHost: hop.host,
+      });
+      log('debug', `running ProxyCommand`);
+      const proxy = spawnProxyCommand(command, (line) => log('info', `ProxyCommand: ${line}`));
+      sock = proxy.stream;
+      proxyExited = proxy.exited;
+    } else {
+      log('debug', `connecting to ${hop.host}:${hop.port}`);
+      const family = profile.addressFamily === 'inet' ? 4 : profile.addressFamily === 'inet6' ? 6 : 0;
+      sock = await tcpConnect(hop.host, hop.port, timeoutMs, family);
+    }
+    try {
+      return await connectHop(sock, hop, verifier, isDestination, options);
+    } catch (err) {
+      // ssh2 sees only EPIPE or EOF when a ProxyCommand dies; its exit says why.
+      if (proxyExited) throw await Promise.race([proxyExited, new Promise((r) => setTimeout(() => r(err), 1000))]);
+      throw err;
+    }
   }
 }

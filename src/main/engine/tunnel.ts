@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { PERMANENT_ERROR_CODES, TunnelError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js';
+import { PERMANENT_ERROR_CODES, TunnelError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
 import type { ForwardStatus, LiveConnectionInfo, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import { Backoff } from './backoff.js';
@@ -50,6 +50,8 @@ const DEFAULT_HOLD_MS = 10_000;
 // One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
 const REACHABILITY_POLL_MS = 500;
+/** Failures where the server did not answer TCP at all; see scheduleRetry. */
+const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECT_FAILED', 'DNS_FAILED', 'TIMEOUT']);
 
 /**
  * One tunnel: a profile brought to life, supervised like autossh.
@@ -245,6 +247,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         log: (level, message) => this.log(level, message),
         ...(prompter ? { prompter } : {}),
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
+        ...(this.run ? { signal: this.run.abort.signal } : {}),
       });
     } catch (err) {
       if (this.isCurrent(generation)) await this.onConnectFailed(generation, err);
@@ -421,10 +424,15 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     };
     this.retryWake = wake;
     this.later(generation, delay, wake);
-    // Come back as soon as the server answers TCP again rather than sleeping out the backoff.
-    if (!this.profile.proxyCommand) {
+    // Come back as soon as the server answers TCP again rather than sleeping out the backoff —
+    // only if TCP was what failed: a server that accepts and then refuses (MaxStartups, a
+    // protocol error) would otherwise be hammered at the poll rate.
+    const run = this.run;
+    if (run && !this.profile.proxyCommand && UNREACHABLE_CODES.has(info.code)) {
       const first = SshSession.hopsOf(this.profile)[0]!;
-      this.run?.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+      const onStop = (): void => abort.abort();
+      run.abort.signal.addEventListener('abort', onStop, { once: true });
+      abort.signal.addEventListener('abort', () => run.abort.signal.removeEventListener('abort', onStop), { once: true });
       void whenReachable(first.host, first.port, REACHABILITY_POLL_MS, abort.signal).then(() => {
         if (!abort.signal.aborted) {
           this.log('info', `${first.host}:${first.port} answers again`);
