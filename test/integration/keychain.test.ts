@@ -1,18 +1,21 @@
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, CliTunnel, runCli } from '../helpers/cli.js';
 import { keyringTools, startKeyring, type Keyring } from '../helpers/keyring.js';
+import { knownHostsFor } from '../helpers/fixtures.js';
 import { startPasswordServer, type PasswordServer } from '../helpers/password-server.js';
+import { Sshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
 // CI installs gnome-keyring; elsewhere these tests need it and say so instead of pretending.
 const skip = !keyringTools && !process.env.CI;
 const SENTINEL = `sentinel-${Date.now()}-Pa55w0rd!`;
+const SENTINEL_PASSPHRASE = `sentinel-${Date.now()}-passphrase`;
 
 let keyring: Keyring;
 let server: PasswordServer;
@@ -104,6 +107,59 @@ describe.skipIf(skip)('secrets in a real gnome-keyring (Secret Service over D-Bu
     expect(everything(configDir)).not.toContain(SENTINEL);
     expect(logs.join('\n')).not.toContain(SENTINEL);
     expect(logs.join('\n').length).toBeGreaterThan(100); // the outputs were really captured
+  });
+
+  it('debug logging, a diagnostic report and a crash: neither the password nor a key passphrase shows up', async () => {
+    // A real sshd and a key whose passphrase lives only in the keychain.
+    const dir = mkdtempSync(join(tmpdir(), 'tv-secret-scan-'));
+    const key = join(dir, 'id_locked');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', SENTINEL_PASSPHRASE, '-f', key]);
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
+    const sshd = await Sshd.start({ authorizedKeys: join(dir, 'authorized_keys') });
+    try {
+      const known = await knownHostsFor([sshd]);
+      const add = await runCli(['--config-dir', configDir, 'profiles', 'add', '--name', 'pp', '--', 'ssh', '-p', String(sshd.port), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes', '-i', key, '-L', '0:127.0.0.1:9', `${sshd.user}@127.0.0.1`]);
+      expect(add.code, add.stderr).toBe(0);
+      const set = await runCliWithInput(['--config-dir', configDir, 'secret', 'set', 'pp', '--passphrase', key], SENTINEL_PASSPHRASE, keyring.env);
+      expect(set.code, set.stderr).toBe(0);
+      const pw = await runCliWithInput(['--config-dir', configDir, 'secret', 'set', 'pw'], SENTINEL, keyring.env);
+      expect(pw.code, pw.stderr).toBe(0);
+
+      // Injected from outside, as a fault would: SIGHUP throws inside the running process.
+      const crash = join(dir, 'crash.mjs');
+      writeFileSync(crash, "process.on('SIGHUP', () => { throw new Error('injected crash'); });\n");
+      const reports = join(dir, 'reports');
+      mkdirSync(reports);
+      const env = { ...keyring.env, NODE_OPTIONS: `--import=${crash} --report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}` };
+      const outputs: string[] = [];
+      for (const [name, flags] of [['pp', ['--verbose']], ['pw', ['--json', '--verbose']]] as const) {
+        const child = spawn(process.execPath, [CLI, '--config-dir', configDir, 'up', ...flags, name], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (d) => (output += d));
+        child.stderr.on('data', (d) => (output += d));
+        const exited = new Promise<number | null>((r) => child.on('close', r));
+        const deadline = Date.now() + 20_000;
+        while (!/"state":"up"|tunnelvision: up:/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(output).toMatch(/"state":"up"|tunnelvision: up:/);
+        const before = readdirSync(reports).length;
+        child.kill('SIGUSR2');
+        const reportDeadline = Date.now() + 10_000;
+        while (readdirSync(reports).length === before && Date.now() < reportDeadline) await new Promise((r) => setTimeout(r, 100));
+        child.kill('SIGHUP');
+        expect(await exited).toBe(1);
+        expect(output).toMatch(/internal error \[INTERNAL\]: injected crash/);
+        expect(output).toMatch(/debug/); // debug logging was really on
+        outputs.push(output);
+      }
+      expect(readdirSync(reports).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+      expect(outputs.join('\n')).toMatch(/passphrase/i); // the passphrase was talked about, never shown
+      for (const haystack of [outputs.join('\n'), everything(reports), everything(configDir)]) {
+        expect(haystack).not.toContain(SENTINEL);
+        expect(haystack).not.toContain(SENTINEL_PASSPHRASE);
+      }
+    } finally {
+      await sshd.dispose();
+    }
   });
 
   it('no Secret Service: said plainly, exit 2, nothing written in plain text', async () => {

@@ -19,6 +19,8 @@ export const EXIT_FAILED = 1;
 
 interface SubcommandArgs {
   json: boolean;
+  /** --verbose: debug lines too, like ssh -v (which `up` also honours in the command line). */
+  verbose: boolean;
   /** --lazy, --idle-timeout S, --probe S: tunnel settings ssh has no words for. */
   lazy: boolean;
   idleTimeout: number | null;
@@ -35,7 +37,7 @@ function secondsFlag(flag: string, value: string | undefined): number {
 }
 
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
-  const out: SubcommandArgs = { json: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, rest: [] };
+  const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, rest: [] };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -48,6 +50,7 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
     if (!flags.includes(name)) throw new TunnelError('BAD_ARGUMENT', `unknown flag ${name}`);
     const value = (): string | undefined => inline ?? args[++i];
     if (name === '--json') out.json = true;
+    else if (name === '--verbose') out.verbose = true;
     else if (name === '--lazy') out.lazy = true;
     else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
     else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
@@ -110,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'web':
       return webCommand(store(), args);
     case 'up': {
-      const flags = splitArgs(args, ['--json', '--lazy', '--idle-timeout', '--probe', '--gate-time']);
+      const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time']);
       const gate = flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {};
       if (isProfileName(flags.rest)) {
         const saved = await store().get(flags.rest[0]!);
@@ -120,18 +123,29 @@ export async function main(argv: string[]): Promise<number> {
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
         const keychain = await openKeychain();
         if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
-        return runUp(profile, [], { json: flags.json, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
+        return runUp(profile, [], { json: flags.json, verbose: flags.verbose, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
       }
-      const { profile, warnings } = parseSshCommand(flags.rest);
+      const { profile, warnings, verbosity } = parseSshCommand(flags.rest);
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;
-      return runUp(profile, warnings, { json: flags.json, ...gate });
+      return runUp(profile, warnings, { json: flags.json, verbose: flags.verbose || verbosity > 0, ...gate });
     }
     default:
       throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);
   }
 }
+
+// A bug that escapes (an exception in an event handler) gets one line with a stable code and the
+// code locations, not Node's default dump, which also prints every property of the thrown object.
+function onInternalError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const frames = err instanceof Error && err.stack ? err.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
+  process.stderr.write(`tunnelvision: internal error [INTERNAL]: ${message}\n${frames.join('\n')}\n`);
+  process.exit(EXIT_FAILED);
+}
+process.on('uncaughtException', onInternalError);
+process.on('unhandledRejection', onInternalError);
 
 main(process.argv.slice(2)).then(
   (code) => {

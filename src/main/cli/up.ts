@@ -6,6 +6,8 @@ import { TerminalPrompter } from './terminal-prompter.js';
 
 export interface UpOptions {
   json: boolean;
+  /** Every log line, debug included; without it, text mode shows only state changes. */
+  verbose?: boolean;
   /** Saved secrets for a saved profile. */
   secrets?: { store: SecretStore; profileId: string };
   /** autossh's gate time: give up if the first connection fails or dies this soon. */
@@ -48,8 +50,12 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
     else process.stderr.write(describe(change));
   });
   tunnel.on('log', (line) => {
-    if (line.level === 'debug') return;
+    if (line.level === 'debug' && !options.verbose) return;
     if (options.json) emit({ event: 'log', ...line });
+    // A state change is logged and then printed by the 'state' handler above: once is enough.
+    else if (options.verbose && !line.message.startsWith(`${tunnel.getState()}: `)) {
+      process.stderr.write(`tunnelvision: ${line.level}: ${line.message}\n`);
+    }
   });
 
   const statsTimer = options.json

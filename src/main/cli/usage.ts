@@ -3,14 +3,15 @@ export const USAGE = `tunnelvision — SSH tunnels, kept alive and shown
 Usage:
   tunnelvision parse [--json] -- <ssh or autossh command line>
       Print the tunnel profile an ssh command line describes.
-  tunnelvision up [--json] [--lazy] [--idle-timeout S] [--probe S] [--gate-time S] -- <ssh or autossh command line>
+  tunnelvision up [--json] [--verbose] [--lazy] [--idle-timeout S] [--probe S] [--gate-time S] -- <ssh or autossh command line>
       Run the tunnel until SIGINT/SIGTERM. With --json, one JSON event per line on stdout.
+      --verbose          every log line, debug included (ssh's -v in the command line does the same)
       --lazy             bind the listeners now, connect SSH on first use
       --idle-timeout S   a lazy tunnel disconnects after S seconds without connections (300)
       --probe S          check every forward's destination every S seconds
       --gate-time S      like autossh's gate time: give up if the first connection fails or
                          its session ends within S seconds (default: keep retrying)
-  tunnelvision up [--json] <profile name>
+  tunnelvision up [--json] [--verbose] <profile name>
       Run a saved profile; its password or passphrase comes from the OS keychain if stored.
   tunnelvision profiles list|show|remove|export [--json] [NAME] [--format ssh|config]
   tunnelvision profiles add --name NAME [--group G] -- <ssh command line>

@@ -38,22 +38,29 @@ export function makeAuthHandler(options: AuthOptions): (methodsLeft: Authenticat
   const { user, prompter, batchMode } = options;
   const canPrompt = !batchMode && prompter?.secret !== undefined;
   const ask = async (kind: 'password' | 'passphrase' | 'keyboard-interactive', prompt: string, echo: boolean, keyFile?: string): Promise<string | null> => {
-    if (!canPrompt) return null;
+    if (!canPrompt) {
+      options.log(`${kind} needed but nobody can be asked (no prompt${batchMode ? ', BatchMode' : ''})`);
+      return null;
+    }
     const question = { kind, host: options.host, port: options.port, user, prompt, echo, ...(keyFile ? { keyFile } : {}) };
-    return options.pauseTimer(prompter!.secret!(question));
+    options.log(`asking for the ${kind}${keyFile ? ` of ${keyFile}` : ''}`);
+    const answer = await options.pauseTimer(prompter!.secret!(question));
+    if (answer === null) options.log(`no ${kind} given`);
+    return answer;
   };
 
-  const attempts: { method: AuthenticationType; run: Attempt }[] = [];
+  const attempts: { method: AuthenticationType; label: string; run: Attempt }[] = [];
   if (options.agentSocket && !options.identitiesOnly) {
-    attempts.push({ method: 'publickey', run: async () => ({ type: 'agent', username: user, agent: options.agentSocket! }) });
+    attempts.push({ method: 'publickey', label: 'keys from ssh-agent', run: async () => ({ type: 'agent', username: user, agent: options.agentSocket! }) });
   }
   const explicit = options.identityFiles.map(expandHome);
   const files = explicit.length > 0 ? explicit : DEFAULT_IDENTITIES.map(expandHome).filter((f) => existsSync(f));
   for (const file of files) {
-    attempts.push({ method: 'publickey', run: () => loadIdentity(file, explicit.includes(file)) });
+    attempts.push({ method: 'publickey', label: `the key ${file}`, run: () => loadIdentity(file, explicit.includes(file)) });
   }
   attempts.push({
     method: 'keyboard-interactive',
+    label: 'keyboard-interactive',
     run: async () => {
       if (!canPrompt) return null;
       return {
@@ -75,6 +82,7 @@ export function makeAuthHandler(options: AuthOptions): (methodsLeft: Authenticat
   for (let i = 0; i < PROMPT_TRIES; i++) {
     attempts.push({
       method: 'password',
+      label: 'a password',
       run: async () => {
         const password = await ask('password', `${user}@${options.host}'s password:`, false);
         return password === null ? null : { type: 'password', username: user, password };
@@ -115,7 +123,10 @@ export function makeAuthHandler(options: AuthOptions): (methodsLeft: Authenticat
           const attempt = attempts[index++]!;
           if (methodsLeft && !methodsLeft.includes(attempt.method)) continue;
           const auth = await attempt.run();
-          if (auth) return next(auth);
+          if (auth) {
+            options.log(`trying ${attempt.label}`); // what ssh -v says it offers; never the secret
+            return next(auth);
+          }
         }
         next(false as unknown as AnyAuthMethod);
       } catch (err) {

@@ -10,6 +10,8 @@ export interface ParsedCommand {
   profile: Profile;
   /** Things accepted but without effect, worth telling the user about. */
   warnings: string[];
+  /** How many -v flags: `tunnelvision up` prints debug lines, as ssh -v does. */
+  verbosity: number;
 }
 
 /** ssh(1)'s getopt string (OpenSSH 9.x): letters followed by ':' take an argument. */
@@ -27,7 +29,7 @@ function optionTable(optstring: string): Map<string, boolean> {
 const SSH_OPTIONS = optionTable(SSH_OPTSTRING);
 
 /** Flags with no effect on a tunnel: -f (we manage the process), -n/-N/-T (we never run commands). */
-const HARMLESS_FLAGS = new Set(['f', 'n', 'N', 'T', 'q', 'v', 'k', 'x', 'a', 't', 'y', '1', '2', 'K']);
+const HARMLESS_FLAGS = new Set(['f', 'n', 'N', 'T', 'q', 'k', 'x', 'a', 't', 'y', '1', '2', 'K']);
 
 const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
   X: 'X11 forwarding is not supported',
@@ -94,6 +96,7 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
     if (a.length > MAX_ARG_LENGTH) throw new TunnelError('BAD_ARGUMENT', 'an argument is too long');
   }
   const warnings: string[] = [];
+  let verbosity = 0;
   let args: string[];
   const program = isSshProgram(argv[0]!);
   if (program === 'autossh') args = stripAutosshOptions(argv.slice(1), warnings);
@@ -152,6 +155,9 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
       } else j++;
 
       switch (letter) {
+        case 'v':
+          verbosity++;
+          break;
         case 'L':
           forwards.push(parseForwardSpec('local', value!));
           break;
@@ -229,5 +235,5 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
   if (profile.jumps.length > 0 && profile.proxyCommand !== null) {
     throw new TunnelError('BAD_ARGUMENT', 'ProxyJump (-J) and ProxyCommand cannot both be used');
   }
-  return { profile, warnings };
+  return { profile, warnings, verbosity };
 }
