@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
@@ -52,10 +53,35 @@ function open(port: number): Promise<Socket> {
   });
 }
 
-/** MB/s pushing BULK_BYTES through `port` to the sink. */
-async function bulk(port: number): Promise<number> {
+/** A connection to 127.0.0.1:`target` through the SOCKS5 server on `socksPort` (no auth). */
+async function openSocks(socksPort: number, target: number): Promise<Socket> {
+  const s = await open(socksPort);
+  const reply = async (bytes: number): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      let got = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        got = Buffer.concat([got, d]);
+        if (got.length < bytes) return;
+        s.off('data', onData);
+        if (got.length > bytes) s.unshift(got.subarray(bytes));
+        resolve(got.subarray(0, bytes));
+      };
+      s.on('data', onData);
+      s.once('error', reject);
+    });
+  s.write(Buffer.from([5, 1, 0]));
+  if ((await reply(2))[1] !== 0) throw new Error('SOCKS: no acceptable method');
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(target);
+  s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+  if ((await reply(10))[1] !== 0) throw new Error('SOCKS: CONNECT refused');
+  return s;
+}
+
+/** MB/s pushing BULK_BYTES through a connection `opener` makes, to the sink. */
+async function bulk(opener: () => Promise<Socket>): Promise<number> {
   const chunk = Buffer.alloc(256 * 1024, 7);
-  const s = await open(port);
+  const s = await opener();
   const start = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
     let sent = 0;
@@ -147,9 +173,22 @@ async function waitListening(port: number): Promise<void> {
 
 interface Setup {
   name: string;
+  /** -L to the sink, -L to the echo server, -R to the sink (listening on the server side). */
   sinkPort: number;
   echoPort: number;
+  remoteSinkPort: number;
+  /** -D; null for the direct connection, which goes straight to the sink. */
+  socksPort: number | null;
+  /** The tunnel's process, whose CPU time each figure also reports; null for direct. */
+  pid: number | null;
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (10 ms clock ticks). */
+function cpuSeconds(pid: number | null): number {
+  if (pid === null) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main(): Promise<void> {
@@ -160,41 +199,75 @@ async function main(): Promise<void> {
   const echo = await startEcho();
   const base = sshArgsFor(sshd, keys, knownHosts);
 
-  const setups: Setup[] = [{ name: 'direct', sinkPort: sink, echoPort: echo, stop: async () => undefined }];
+  const setups: Setup[] = [{ name: 'direct', sinkPort: sink, echoPort: echo, remoteSinkPort: sink, socksPort: null, pid: null, stop: async () => undefined }];
+  const forwardArgs = async (): Promise<{ ports: Omit<Setup, 'name' | 'stop' | 'pid'>; args: string[] }> => {
+    const [sinkPort, echoPort, remoteSinkPort, socksPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const args = ['-L', `${sinkPort}:127.0.0.1:${sink}`, '-L', `${echoPort}:127.0.0.1:${echo}`, '-R', `${remoteSinkPort}:127.0.0.1:${sink}`, '-D', String(socksPort)];
+    return { ports: { sinkPort, echoPort, remoteSinkPort, socksPort }, args };
+  };
 
-  const [oSink, oEcho] = [await freePort(), await freePort()];
-  const openssh: ChildProcess = spawn('ssh', [...base.slice(1), '-L', `${oSink}:127.0.0.1:${sink}`, '-L', `${oEcho}:127.0.0.1:${echo}`], { stdio: 'ignore' });
-  await Promise.all([waitListening(oSink), waitListening(oEcho)]);
-  setups.push({ name: 'openssh', sinkPort: oSink, echoPort: oEcho, stop: async () => void openssh.kill() });
+  const o = await forwardArgs();
+  const openssh: ChildProcess = spawn('ssh', [...base.slice(1), ...o.args], { stdio: 'ignore' });
+  await Promise.all([o.ports.sinkPort, o.ports.echoPort, o.ports.remoteSinkPort, o.ports.socksPort!].map(waitListening));
+  setups.push({ name: 'openssh', ...o.ports, pid: openssh.pid!, stop: async () => void openssh.kill() });
 
-  const [tSink, tEcho] = [await freePort(), await freePort()];
-  const tv = new CliTunnel([...base, '-L', `${tSink}:127.0.0.1:${sink}`, '-L', `${tEcho}:127.0.0.1:${echo}`]);
+  const t = await forwardArgs();
+  const tv = new CliTunnel([...base, ...t.args]);
   await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
-  setups.push({ name: 'tunnelvision', sinkPort: tSink, echoPort: tEcho, stop: async () => void (await tv.stop()) });
+  setups.push({ name: 'tunnelvision', ...t.ports, pid: tv.child.pid!, stop: async () => void (await tv.stop()) });
 
-  const figures = ['bulk MB/s', 'new connection ms', 'ping-pong µs', `${PARALLEL} parallel ms`] as const;
-  const higherIsBetter = { 'bulk MB/s': true, 'new connection ms': false, 'ping-pong µs': false, [`${PARALLEL} parallel ms`]: false } as Record<string, boolean>;
+  const figures = ['bulk -L MB/s', 'bulk -R MB/s', 'bulk -D MB/s', 'new connection ms', 'ping-pong µs', `${PARALLEL} parallel ms`] as const;
+  const higherIsBetter: Record<string, boolean> = { 'bulk -L MB/s': true, 'bulk -R MB/s': true, 'bulk -D MB/s': true };
+  // Per figure, how much work one unit costs the tunnel's own process: on a 2-core machine the
+  // writer, the sink, sshd and the tunnel share the CPU, so this is what the tunnel controls.
+  const cpuUnits: Record<string, [string, number]> = {
+    'bulk -L MB/s': ['CPU ms per 100 MB', (100 * 1024 * 1024) / BULK_BYTES],
+    'bulk -R MB/s': ['CPU ms per 100 MB', (100 * 1024 * 1024) / BULK_BYTES],
+    'bulk -D MB/s': ['CPU ms per 100 MB', (100 * 1024 * 1024) / BULK_BYTES],
+    'new connection ms': ['CPU µs per connection', 1000 / SEQUENTIAL_CONNECTIONS],
+    'ping-pong µs': ['CPU µs per round trip', 1000 / PING_PONGS],
+    [`${PARALLEL} parallel ms`]: ['CPU ms per burst', 1],
+  };
   const results = new Map<string, Map<string, number[]>>();
-  for (const s of setups) results.set(s.name, new Map(figures.map((f) => [f, []])));
+  const cpu = new Map<string, Map<string, number>>();
+  for (const s of setups) {
+    results.set(s.name, new Map(figures.map((f) => [f, []])));
+    cpu.set(s.name, new Map(figures.map((f) => [f, 0])));
+  }
+  const measure = async (s: Setup, figure: string, run: () => Promise<number>): Promise<void> => {
+    const before = cpuSeconds(s.pid);
+    results.get(s.name)!.get(figure)!.push(await run());
+    const c = cpu.get(s.name)!;
+    c.set(figure, c.get(figure)! + cpuSeconds(s.pid) - before);
+  };
 
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of setups) {
-      const r = results.get(s.name)!;
-      r.get('bulk MB/s')!.push(await bulk(s.sinkPort));
-      r.get('new connection ms')!.push(await newConnection(s.echoPort));
-      r.get('ping-pong µs')!.push(await pingPong(s.echoPort));
-      r.get(`${PARALLEL} parallel ms`)!.push(await burst(s.echoPort));
+      await measure(s, 'bulk -L MB/s', () => bulk(() => open(s.sinkPort)));
+      await measure(s, 'bulk -R MB/s', () => bulk(() => open(s.remoteSinkPort)));
+      await measure(s, 'bulk -D MB/s', () => bulk(() => (s.socksPort === null ? open(s.sinkPort) : openSocks(s.socksPort, sink))));
+      await measure(s, 'new connection ms', () => newConnection(s.echoPort));
+      await measure(s, 'ping-pong µs', () => pingPong(s.echoPort));
+      await measure(s, `${PARALLEL} parallel ms`, () => burst(s.echoPort));
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
 
-  console.log(`\nTunnelvision bench — local forward (-L), ${ROUNDS} interleaved rounds, medians`);
+  console.log(`\nTunnelvision bench — -L, -R, -D against one sshd, ${ROUNDS} interleaved rounds, medians (connections and ping-pong through -L)`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${await sshVersion()}\n`);
   console.log(['figure', 'direct', 'openssh', 'tunnelvision', 'ratio vs openssh'].map((h) => h.padEnd(18)).join(''));
   for (const f of figures) {
     const m = (name: string): number => median(results.get(name)!.get(f)!);
-    const ratio = higherIsBetter[f] ? m('tunnelvision') / m('openssh') : m('openssh') / m('tunnelvision');
+    const ratio = higherIsBetter[f] === true ? m('tunnelvision') / m('openssh') : m('openssh') / m('tunnelvision');
     console.log([f, m('direct').toFixed(2), m('openssh').toFixed(2), m('tunnelvision').toFixed(2), `${ratio.toFixed(2)}×`].map((c) => c.padEnd(18)).join(''));
+  }
+  console.log(`\nCPU used by the tunnel process itself (all rounds, /proc, 10 ms resolution)`);
+  console.log(['per unit'.padEnd(40), ...['openssh', 'tunnelvision', 'ratio vs openssh'].map((h) => h.padEnd(18))].join(''));
+  for (const f of figures) {
+    const [unit, perUnit] = cpuUnits[f]!;
+    const per = (name: string): number => (cpu.get(name)!.get(f)! * 1000 * perUnit) / ROUNDS;
+    const ratio = per('openssh') / per('tunnelvision');
+    console.log([`${f.split(' ').slice(0, -1).join(' ')}: ${unit}`.padEnd(40), ...[per('openssh').toFixed(1), per('tunnelvision').toFixed(1), `${ratio.toFixed(2)}×`].map((c) => c.padEnd(18))].join(''));
   }
   for (const s of setups) await s.stop();
   await sshd.dispose();

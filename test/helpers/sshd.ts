@@ -134,18 +134,20 @@ export class Sshd {
     this.child = child;
     child.stderr!.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`sshd did not start:\n${this.logText}`)), 10_000);
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => done(new Error(`sshd did not start:\n${this.logText}`)), 10_000);
       child.stderr!.on('data', (text: string) => {
         this.logText += text;
-        if (this.logText.includes('Server listening on')) {
-          clearTimeout(timer);
-          resolve();
-        }
+        if (this.logText.includes('Server listening on')) done();
       });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sshd exited with ${code}:\n${this.logText}`));
-      });
+      // A quieter LogLevel never says "Server listening": the socket table does, without connecting.
+      const poll = setInterval(() => void listeningSocketCount(this.port).then((n) => n > 0 && done()), 100);
+      child.once('exit', (code) => done(new Error(`sshd exited with ${code}:\n${this.logText}`)));
     });
   }
 

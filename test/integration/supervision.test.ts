@@ -230,6 +230,30 @@ describe('supervision against real sshd', () => {
     expect([stats.forwards[0]!.bytesSent, stats.forwards[0]!.bytesReceived]).toEqual([77_777, 77_777]);
   });
 
+  it('an idle tunnel takes its latency from the keepalive replies instead of pinging twice', async () => {
+    const { sshd, knownHosts } = await server();
+    const profile = profileFor(sshd, keys, knownHosts, [localForward()]);
+    profile.keepalive = { interval: 2, countMax: 3 };
+    const tunnel = new Tunnel('t', profile, { latencyIntervalMs: 2000 });
+    track(tunnel);
+    await tunnel.start();
+    // Every SSH ping (ssh2's keepalive and the latency loop's own) goes through protocol.ping.
+    const protocol = (tunnel as unknown as { session: { client: { _protocol: { ping: () => void } } } }).session.client._protocol;
+    const ping = protocol.ping;
+    let pings = 0;
+    protocol.ping = function (this: unknown) {
+      pings++;
+      ping.call(this);
+    };
+    await new Promise((r) => setTimeout(r, 10_000));
+    // About one keepalive every 2 s; pinging for latency as well made about twice as many.
+    expect(pings).toBeGreaterThanOrEqual(2);
+    expect(pings).toBeLessThanOrEqual(6);
+    const sample = (tunnel as unknown as { session: { lastRoundTrip: { at: number } | null } }).session.lastRoundTrip;
+    expect(Date.now() - sample!.at).toBeLessThan(2000);
+    expect(tunnel.stats().latencyMs).toBeGreaterThan(0);
+  });
+
   it('probes: SSH up but destination down is degraded; it recovers when the destination returns', async () => {
     const { sshd, knownHosts } = await server();
     const targetPort = await freePort();

@@ -129,6 +129,12 @@ describe('parseSshCommand', () => {
     expect(warnings[0]).toMatch(/remote command 'sleep 60' is not run/);
   });
 
+  it('counts -v like ssh does, in clusters too (up prints debug lines for it)', () => {
+    expect(parse('ssh', '-N', 'h').verbosity).toBe(0);
+    expect(parse('ssh', '-v', '-NvL8080:h:80', 'h').verbosity).toBe(2);
+    expect(parse('ssh', '-vvv', 'h').verbosity).toBe(3);
+  });
+
   it('warns about harmless options it ignores', () => {
     expect(parse('ssh', '-o', 'LogLevel=ERROR', 'h').warnings[0]).toMatch(/LogLevel has no effect/);
   });

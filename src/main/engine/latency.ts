@@ -33,3 +33,30 @@ export function measureRoundTrip(client: Client, timeoutMs = 10_000): Promise<nu
     }
   });
 }
+
+/**
+ * Times ssh2's own keepalive pings on `client`, so an idle tunnel's latency needs no ping of its
+ * own (one round trip per interval instead of two: at 200 tunnels that is most of the engine's
+ * idle wake-ups). ssh2 pushes the reply callback and then calls ping(), so the callback to time
+ * is the last one pushed when ping() runs. Without those internals, nothing is timed and the
+ * tunnel falls back to its own pings.
+ */
+export function timeKeepalives(client: Client, onSample: (ms: number) => void): void {
+  const internals = client as unknown as Ssh2Internals;
+  const protocol = internals._protocol;
+  const callbacks = internals._callbacks;
+  const ping = protocol?.ping;
+  if (!protocol || typeof ping !== 'function' || !Array.isArray(callbacks)) return;
+  protocol.ping = function timedPing(this: unknown): void {
+    const last = callbacks.length - 1;
+    const reply = callbacks[last];
+    if (typeof reply === 'function') {
+      const started = process.hrtime.bigint();
+      callbacks[last] = (...args: unknown[]) => {
+        onSample(Number(process.hrtime.bigint() - started) / 1e6);
+        reply(...args);
+      };
+    }
+    ping.call(this);
+  };
+}

@@ -8,6 +8,7 @@ import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
 import { handshakeGate } from './handshake-gate.js';
+import { timeKeepalives } from './latency.js';
 import { HostKeyVerifier } from './host-key-verifier.js';
 import { DEFAULT_KNOWN_HOSTS, localUserName } from './paths.js';
 import type { Prompter } from './prompts.js';
@@ -212,6 +213,8 @@ export interface SessionEvents {
 export class SshSession extends EventEmitter<SessionEvents> {
   private closed = false;
   private closeReason: TunnelError | null = null;
+  /** The latest timed round trip to the destination (keepalive or latency ping). */
+  lastRoundTrip: { ms: number; at: number } | null = null;
 
   private constructor(private readonly clients: ClientType[], readonly hops: Hop[]) {
     super();
@@ -223,6 +226,7 @@ export class SshSession extends EventEmitter<SessionEvents> {
       client.on('close', () => this.onHopClosed(i));
     });
     const destination = this.client;
+    timeKeepalives(destination, (ms) => (this.lastRoundTrip = { ms, at: Date.now() }));
     destination.on('tcp connection', (details, accept, reject) => this.emit('tcp connection', details, accept, reject));
     destination.on('unix connection', (details, accept, reject) => this.emit('unix connection', details, accept, reject));
   }

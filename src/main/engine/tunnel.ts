@@ -366,9 +366,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const latencyEvery = this.options.latencyIntervalMs ?? DEFAULT_LATENCY_INTERVAL_MS;
     const measure = (): void => {
       if (this.session !== session || !session.isOpen) return;
-      void measureRoundTrip(session.client).then((ms) => {
-        if (ms !== null && this.session === session) this.latencyMs = Math.round(ms * 10) / 10;
-      });
+      // An idle session's keepalive is timed anyway: no second round trip for the same answer.
+      // Half an interval of slack, because the keepalive and this loop run on the same period
+      // and whichever fires first would otherwise always win.
+      const recent = session.lastRoundTrip;
+      if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
+      else {
+        void measureRoundTrip(session.client).then((ms) => {
+          if (ms !== null && this.session === session) this.latencyMs = Math.round(ms * 10) / 10;
+        });
+      }
       this.later(generation, latencyEvery, measure);
     };
     measure();
