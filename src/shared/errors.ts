@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'PROXY_COMMAND_FAILED',
   'JUMP_FAILED',
   'PROTOCOL_ERROR',
+  /** The server and the chosen Ciphers/MACs/KexAlgorithms (or host key types) have nothing in common. */
+  'ALGORITHM_MISMATCH',
   // host keys
   'HOST_KEY_UNKNOWN',
   'HOST_KEY_MISMATCH',
@@ -65,6 +67,7 @@ export const PERMANENT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(
   'BAD_OPTION',
   'UNSUPPORTED_OPTION',
   'NOT_SSH_COMMAND',
+  'ALGORITHM_MISMATCH',
   'HOST_KEY_UNKNOWN',
   'HOST_KEY_MISMATCH',
   'HOST_KEY_REVOKED',

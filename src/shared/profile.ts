@@ -52,6 +52,9 @@ export const KeepaliveSchema = z.strictObject({
   countMax: z.number().int().min(1).max(1000),
 });
 
+/** The shape of an OpenSSH algorithm list; which names the engine supports is checked where it runs. */
+export const AlgorithmListSchema = z.string().max(1024).regex(/^[+\-^]?[A-Za-z0-9@._*?-]+(,[A-Za-z0-9@._*?-]+)*$/);
+
 export const StrictHostKeyCheckingSchema = z.enum(['yes', 'accept-new', 'no', 'ask']);
 
 export const ProfileSchema = z.strictObject({
@@ -83,6 +86,10 @@ export const ProfileSchema = z.strictObject({
   idleTimeout: z.number().int().min(1).max(86400),
   /** Seconds between health probes of each forward's destination; null turns probes off. */
   probeInterval: z.number().int().min(1).max(86400).nullable(),
+  /** Ciphers, MACs, KexAlgorithms in OpenSSH's syntax (`a,b`, `+a`, `-a*`, `^a`); null: the defaults. */
+  ciphers: AlgorithmListSchema.nullable().default(null),
+  macs: AlgorithmListSchema.nullable().default(null),
+  kexAlgorithms: AlgorithmListSchema.nullable().default(null),
 });
 
 export type Bind = z.infer<typeof BindSchema>;
@@ -124,6 +131,9 @@ export function defaultProfile(host: string): Profile {
     lazy: false,
     idleTimeout: 300,
     probeInterval: null,
+    ciphers: null,
+    macs: null,
+    kexAlgorithms: null,
   };
 }
 

@@ -135,6 +135,26 @@ describe('parseSshCommand', () => {
     expect(parse('ssh', '-vvv', 'h').verbosity).toBe(3);
   });
 
+  it('-c, -m and -o Ciphers/MACs/KexAlgorithms, with OpenSSH\'s +, - and ^ forms', () => {
+    expect(parse('ssh', '-c', 'aes128-ctr,aes256-ctr', '-m', 'hmac-sha2-256', 'h').profile).toMatchObject({ ciphers: 'aes128-ctr,aes256-ctr', macs: 'hmac-sha2-256', kexAlgorithms: null });
+    expect(parse('ssh', '-o', 'Ciphers=+aes128-cbc', '-o', 'KexAlgorithms=^curve25519-sha256', 'h').profile).toMatchObject({ ciphers: '+aes128-cbc', kexAlgorithms: '^curve25519-sha256' });
+    expect(parse('ssh', '-o', 'MACs -hmac-sha1*', 'h').profile.macs).toBe('-hmac-sha1*');
+    // First value wins, -c included, as in ssh(1).
+    expect(parse('ssh', '-c', 'aes128-ctr', '-o', 'Ciphers=aes256-ctr', 'h').profile.ciphers).toBe('aes128-ctr');
+    expect(parse('ssh', 'h').profile).toMatchObject({ ciphers: null, macs: null, kexAlgorithms: null });
+  });
+
+  it.each([
+    [['-c', 'rot13'], /Ciphers: 'rot13' is not supported here \(supported: .*aes128-gcm@openssh.com/],
+    [['-c', 'aes128-ctr,'], /not a comma-separated list/],
+    [['-m', 'hmac-md5;touch /tmp/x'], /not a comma-separated list/],
+    [['-o', 'Ciphers=-*'], /removes every algorithm/],
+    [['-o', 'KexAlgorithms=+nope'], /KexAlgorithms: 'nope' is not supported/],
+  ])('rejects bad algorithm lists: %j', (args, message) => {
+    expect(() => parse('ssh', ...args, 'h')).toThrow(message);
+    expect(codeOf(() => parse('ssh', ...args, 'h'))).toBe('BAD_OPTION');
+  });
+
   it('warns about harmless options it ignores', () => {
     expect(parse('ssh', '-o', 'LogLevel=ERROR', 'h').warnings[0]).toMatch(/LogLevel has no effect/);
   });
@@ -148,7 +168,7 @@ describe('parseSshCommand', () => {
     [['ssh', '-p'], 'BAD_ARGUMENT'],
     [['ssh', '-Z', 'h'], 'BAD_OPTION'],
     [['ssh', '-W', 'h:1', 'h'], 'UNSUPPORTED_OPTION'],
-    [['ssh', '-o', 'Ciphers=aes128-ctr', 'h'], 'UNSUPPORTED_OPTION'],
+    [['ssh', '-o', 'HostKeyAlgorithms=ssh-ed25519', 'h'], 'UNSUPPORTED_OPTION'],
     [['ssh', '-o', 'ForwardX11=yes', 'h'], 'UNSUPPORTED_OPTION'],
     [['ssh', '-o', 'Bogus=1', 'h'], 'BAD_OPTION'],
     [['ssh', '-o', 'Port', 'h'], 'BAD_OPTION'],

@@ -4,6 +4,7 @@ import ssh2 from 'ssh2';
 import type { Channel, Client as ClientType, ClientChannel, ConnectConfig, TcpConnectionDetails, AcceptConnection, RejectConnection } from 'ssh2';
 import { TunnelError } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
+import { toSsh2AlgorithmList } from '../openssh/algorithms.js';
 import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
@@ -52,6 +53,11 @@ function ssh2ErrorToTunnelError(err: Ssh2Error, hop: Hop): TunnelError {
       return authFailedError(hop.user, hop.host, hop.port);
     case 'client-timeout':
       return new TunnelError('KEEPALIVE_TIMEOUT', `${where}: the server stopped answering keepalives`);
+    case 'handshake':
+      if (/no matching/.test(err.message)) {
+        return new TunnelError('ALGORITHM_MISMATCH', `${where}: ${err.message.replace(/^Handshake failed: /, '')}: the server shares none of the offered algorithms (see Ciphers, MACs, KexAlgorithms)`);
+      }
+      return new TunnelError('PROTOCOL_ERROR', `${where}: SSH handshake failed: ${err.message}`);
     case 'protocol':
       return new TunnelError('PROTOCOL_ERROR', `${where}: SSH protocol error: ${err.message}`);
     case 'client-socket':
@@ -94,6 +100,17 @@ function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions)
 }
 
 /** One authenticated SSH hop over `sock`; `verifier` is loaded already, so nothing awaits before connect. */
+type Algorithms = NonNullable<ConnectConfig['algorithms']>;
+
+/** The profile's Ciphers, MACs and KexAlgorithms, in ssh2's terms. */
+function chosenAlgorithms(profile: Profile): Algorithms {
+  const chosen: Record<string, unknown> = {};
+  if (profile.ciphers !== null) chosen.cipher = toSsh2AlgorithmList('Ciphers', profile.ciphers);
+  if (profile.macs !== null) chosen.hmac = toSsh2AlgorithmList('MACs', profile.macs);
+  if (profile.kexAlgorithms !== null) chosen.kex = toSsh2AlgorithmList('KexAlgorithms', profile.kexAlgorithms);
+  return chosen as Algorithms;
+}
+
 function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
   const { profile, log } = options;
   const what = `${hop.host}:${hop.port}`;
@@ -182,6 +199,8 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       algorithms: {
         serverHostKey: verifier.preferredAlgorithms() as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],
         ...(profile.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] } : {}),
+        // Like -c/-m on ssh's command line, these apply to the destination, not the jump hosts.
+        ...(isDestination ? chosenAlgorithms(profile) : {}),
       },
       ...(isDestination && profile.forwardAgent && agentSocket ? { agent: agentSocket, agentForward: true } : {}),
     };

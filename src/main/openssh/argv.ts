@@ -46,8 +46,6 @@ const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
   V: 'printing the version (-V) is not supported',
   B: 'choosing the local interface (-B) is not supported yet',
   b: 'choosing the local source address (-b) is not supported yet',
-  c: 'choosing ciphers (-c) is not supported yet',
-  m: 'choosing MACs (-m) is not supported yet',
   F: 'reading a config file with -F is not supported yet; use `tunnelvision import`',
   P: 'tags (-P) are not supported',
 };
@@ -185,6 +183,12 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
           applyOption(state, key, v);
           break;
         }
+        case 'c':
+          applyOption(state, 'Ciphers', value!);
+          break;
+        case 'm':
+          applyOption(state, 'MACs', value!);
+          break;
         case 'g':
           gatewayPortsFlag = true;
           break;

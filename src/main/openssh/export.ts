@@ -28,6 +28,9 @@ export function profileToArgv(profile: Profile): string[] {
   if (profile.addressFamily === 'inet') argv.push('-4');
   if (profile.addressFamily === 'inet6') argv.push('-6');
   if (profile.hostKeyAlias !== null) opt('HostKeyAlias', profile.hostKeyAlias);
+  if (profile.ciphers !== null) opt('Ciphers', profile.ciphers);
+  if (profile.macs !== null) opt('MACs', profile.macs);
+  if (profile.kexAlgorithms !== null) opt('KexAlgorithms', profile.kexAlgorithms);
   opt('ServerAliveInterval', String(profile.keepalive.interval));
   opt('ServerAliveCountMax', String(profile.keepalive.countMax));
   argv.push(profile.user !== null ? `${profile.user}@${profile.host}` : profile.host);
@@ -73,6 +76,9 @@ export function profileToSshConfig(name: string, profile: Profile): string {
   if (profile.compression) add('Compression', 'yes');
   if (profile.addressFamily !== 'any') add('AddressFamily', profile.addressFamily);
   if (profile.hostKeyAlias !== null) add('HostKeyAlias', profile.hostKeyAlias);
+  if (profile.ciphers !== null) add('Ciphers', profile.ciphers);
+  if (profile.macs !== null) add('MACs', profile.macs);
+  if (profile.kexAlgorithms !== null) add('KexAlgorithms', profile.kexAlgorithms);
   // Always written: our default keepalive (15 s × 3) is not OpenSSH's (off).
   add('ServerAliveInterval', String(profile.keepalive.interval));
   add('ServerAliveCountMax', String(profile.keepalive.countMax));

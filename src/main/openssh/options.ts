@@ -1,5 +1,6 @@
 import { TunnelError } from '../../shared/errors.js';
 import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
+import { parseAlgorithmList } from './algorithms.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseJumpSpec } from './destination.js';
 import { parseConnectPort } from './ports.js';
@@ -54,9 +55,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   remotecommand: 'tunnelvision never runs remote commands',
   tunnel: 'tun/tap forwarding (-w) is not supported',
   tunneldevice: 'tun/tap forwarding (-w) is not supported',
-  kexalgorithms: 'choosing key exchange algorithms is not supported yet',
-  ciphers: 'choosing ciphers is not supported yet',
-  macs: 'choosing MACs is not supported yet',
   hostkeyalgorithms: 'choosing host key algorithms is not supported yet',
   bindaddress: 'choosing the local source address is not supported yet',
   bindinterface: 'choosing the local source interface is not supported yet',
@@ -206,6 +204,12 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       });
     case 'hostkeyalias':
       return first(() => (p.hostKeyAlias = value));
+    case 'ciphers':
+      return first(() => (p.ciphers = parseAlgorithmList('Ciphers', value)));
+    case 'macs':
+      return first(() => (p.macs = parseAlgorithmList('MACs', value)));
+    case 'kexalgorithms':
+      return first(() => (p.kexAlgorithms = parseAlgorithmList('KexAlgorithms', value)));
     case 'forwardx11':
     case 'forwardx11trusted':
       if (parseYesNo(key, value)) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: X11 forwarding is not supported`);
