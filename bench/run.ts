@@ -16,6 +16,8 @@ const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
 const SEQUENTIAL_CONNECTIONS = 100;
 const PING_PONGS = 2000;
 const PARALLEL = 300;
+/** BENCH_CIPHER=aes128-gcm@openssh.com: both clients use that cipher (by default each picks its own). */
+const CIPHER = process.env.BENCH_CIPHER;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
   const setups: Setup[] = [{ name: 'direct', sinkPort: sink, echoPort: echo, remoteSinkPort: sink, socksPort: null, pid: null, stop: async () => undefined }];
   const forwardArgs = async (): Promise<{ ports: Omit<Setup, 'name' | 'stop' | 'pid'>; args: string[] }> => {
     const [sinkPort, echoPort, remoteSinkPort, socksPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const args = ['-L', `${sinkPort}:127.0.0.1:${sink}`, '-L', `${echoPort}:127.0.0.1:${echo}`, '-R', `${remoteSinkPort}:127.0.0.1:${sink}`, '-D', String(socksPort)];
+    const args = [...(CIPHER ? ['-c', CIPHER] : []), '-L', `${sinkPort}:127.0.0.1:${sink}`, '-L', `${echoPort}:127.0.0.1:${echo}`, '-R', `${remoteSinkPort}:127.0.0.1:${sink}`, '-D', String(socksPort)];
     return { ports: { sinkPort, echoPort, remoteSinkPort, socksPort }, args };
   };
 
@@ -254,7 +256,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nTunnelvision bench — -L, -R, -D against one sshd, ${ROUNDS} interleaved rounds, medians (connections and ping-pong through -L)`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${await sshVersion()}\n`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${await sshVersion()}; cipher: ${CIPHER ?? 'each client\'s default'}\n`);
   console.log(['figure', 'direct', 'openssh', 'tunnelvision', 'ratio vs openssh'].map((h) => h.padEnd(18)).join(''));
   for (const f of figures) {
     const m = (name: string): number => median(results.get(name)!.get(f)!);
