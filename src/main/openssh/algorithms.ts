@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { TunnelError } from '../../shared/errors.js';
+import { AlgorithmListSchema } from '../../shared/profile.js';
+import { globToRegExp } from './glob.js';
 import { printable } from './hostnames.js';
 
 /** The ssh_config options that choose algorithms, and ssh2's name for each list. */
@@ -31,10 +33,6 @@ export function supportedAlgorithms(option: AlgorithmOption): readonly string[] 
   return cached[ALGORITHM_OPTIONS[option]];
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
 /**
  * Checks an OpenSSH algorithm list — `a,b` (exactly these), `+a` (append to the defaults),
  * `-a*` (remove, patterns allowed), `^a` (put first) — against what the engine supports.
@@ -45,16 +43,16 @@ export function parseAlgorithmList(option: AlgorithmOption, value: string): stri
   const modifier = /^[+\-^]/.test(spec) ? spec[0]! : '';
   const names = spec.slice(modifier.length).split(',');
   const known = supportedAlgorithms(option);
-  if (spec.length > 1024 || names.some((n) => !/^[A-Za-z0-9@._*?-]+$/.test(n))) {
+  if (!AlgorithmListSchema.safeParse(spec).success) {
     throw new TunnelError('BAD_OPTION', `${option}: '${printable(spec)}' is not a comma-separated list of algorithm names`);
   }
   for (const name of names) {
-    const ok = modifier === '-' ? known.some((k) => patternToRegExp(name).test(k)) || /[*?]/.test(name) : known.includes(name);
+    const ok = modifier === '-' ? known.some((k) => globToRegExp(name).test(k)) || /[*?]/.test(name) : known.includes(name);
     if (!ok) {
       throw new TunnelError('BAD_OPTION', `${option}: '${printable(name)}' is not supported here (supported: ${known.join(', ')})`);
     }
   }
-  if (modifier === '-' && known.every((k) => names.some((n) => patternToRegExp(n).test(k)))) {
+  if (modifier === '-' && known.every((k) => names.some((n) => globToRegExp(n).test(k)))) {
     throw new TunnelError('BAD_OPTION', `${option}: '${printable(spec)}' removes every algorithm`);
   }
   return spec;
@@ -68,7 +66,7 @@ export function toSsh2AlgorithmList(option: AlgorithmOption, spec: string): stri
   if (modifier === '^') return { prepend: names };
   if (modifier === '-') {
     const known = supportedAlgorithms(option);
-    return { remove: known.filter((k) => names.some((n) => patternToRegExp(n).test(k))) };
+    return { remove: known.filter((k) => names.some((n) => globToRegExp(n).test(k))) };
   }
   return names;
 }

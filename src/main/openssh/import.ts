@@ -6,6 +6,7 @@ import { localUserName } from '../engine/paths.js';
 import { assertSafeHostname } from './hostnames.js';
 import { applyOption, IGNORED_OPTIONS, type OptionState } from './options.js';
 import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem } from './ssh-config.js';
+import { globToRegExp } from './glob.js';
 
 export interface ImportedProfile extends Profile {
   /** The Host alias. */
@@ -35,8 +36,7 @@ const SILENT = new Set([
 const NEVER_RUN = new Set(['localcommand', 'permitlocalcommand', 'knownhostscommand', 'remotecommand']);
 
 function patternMatches(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(value);
+  return globToRegExp(pattern, 'i').test(value);
 }
 
 /** ssh_config pattern lists: a matching negated pattern excludes, else any positive match includes. */

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { globToRegExp } from './glob.js';
 
 /**
  * known_hosts as sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT" describes it: plain, hashed
@@ -117,11 +118,6 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 function hashedMatches(field: string, name: string): boolean {
   const parts = field.split('|');
   // |1|salt|hash → ['', '1', salt, hash]
@@ -143,7 +139,7 @@ export function hostFieldMatches(hosts: string, name: string): boolean {
     const negated = raw.startsWith('!');
     const pattern = negated ? raw.slice(1) : raw;
     if (pattern === '') continue;
-    if (globToRegExp(pattern).test(name)) {
+    if (globToRegExp(pattern, 'i').test(name)) {
       if (negated) return false;
       matched = true;
     }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { globToRegExp } from './glob.js';
 
 /**
  * ssh_config(5) read as OpenSSH's readconf.c reads it, with what the `ssh-config` package lacks
@@ -60,10 +61,6 @@ function splitArgs(text: string): string[] | null {
     args.push(arg);
   }
   return args;
-}
-
-function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
 /** Expands `*` and `?` in each path component; sorted, as glob(3) returns them. */
