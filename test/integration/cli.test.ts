@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
@@ -37,6 +40,37 @@ describe('tunnelvision up --json against OpenSSH', () => {
     expect(stopped).toBeDefined();
     await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(echoRoundTrip(remotePort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('an alias from ~/.ssh/config works as it does for ssh: HostName, Port, User, key and host-key settings from the file', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tv-cli-home-'));
+    mkdirSync(join(home, '.ssh'));
+    writeFileSync(join(home, '.ssh', 'config'), [
+      'Host tunnel-test',
+      '  HostName 127.0.0.1',
+      `  Port ${fx.sshd.port}`,
+      `  User ${fx.sshd.user}`,
+      `  IdentityFile ${fx.keys.key}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${fx.knownHosts}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.SSH_AUTH_SOCK;
+    const cli = new CliTunnel(['ssh', '-N', '-L', `0:127.0.0.1:${fx.echo.port}`, 'tunnel-test'], { env });
+    try {
+      const up = await cli.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
+      expect(up.state, JSON.stringify(up)).toBe('up');
+      const port = (up.forwards as { allocatedPort: number }[])[0]!.allocatedPort;
+      const { sent, received } = await echoRoundTrip(port, 4096);
+      expect(received.equals(sent)).toBe(true);
+    } finally {
+      await cli.stop('SIGTERM');
+    }
+    const parsed = await runCli(['parse', '--json', '--', 'ssh', '-L', '1:h:2', 'tunnel-test'], 20_000, env);
+    expect(JSON.parse(parsed.stdout)).toMatchObject({ host: '127.0.0.1', port: fx.sshd.port, user: fx.sshd.user, strictHostKeyChecking: 'yes' });
   });
 
   it('SIGINT stops it too; autossh -M 0 command lines are accepted', async () => {

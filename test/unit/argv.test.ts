@@ -170,6 +170,7 @@ describe('parseSshCommand', () => {
     [['ssh', '-W', 'h:1', 'h'], 'UNSUPPORTED_OPTION'],
     [['ssh', '-o', 'HostKeyAlgorithms=ssh-ed25519', 'h'], 'UNSUPPORTED_OPTION'],
     [['ssh', '-o', 'ForwardX11=yes', 'h'], 'UNSUPPORTED_OPTION'],
+    [['ssh', '-o', 'HostName=a;touch /tmp/x', 'h'], 'BAD_HOST'],
     [['ssh', '-o', 'Bogus=1', 'h'], 'BAD_OPTION'],
     [['ssh', '-o', 'Port', 'h'], 'BAD_OPTION'],
     [['ssh', '-o', 'ServerAliveInterval=often', 'h'], 'BAD_OPTION'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { profileToArgv, profileToSshConfig } from '../../src/main/openssh/export.js';
-import { importSshConfig } from '../../src/main/openssh/import.js';
+import { importSshConfig, loadSshConfig } from '../../src/main/openssh/import.js';
 
 let home: string;
 const savedHome = process.env.HOME;
@@ -169,5 +169,65 @@ describe('round trips', () => {
     expect(name).toBe('roundtrip');
     expect(warnings).toEqual([]);
     expect(rest).toEqual(profile);
+  });
+});
+
+describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => {
+  const withConfig = { sshConfig: loadSshConfig };
+  const PROD = [
+    'Host prod',
+    '  HostName 10.0.0.5',
+    '  User deploy',
+    '  Port 2222',
+    '  IdentityFile ~/.ssh/prod_key',
+    '  LocalForward 9090 localhost:90',
+    '  ProxyJump bastion',
+    'Host bastion',
+    '  HostName bastion.example.org',
+    '  User jump',
+    'Host *',
+    '  ServerAliveInterval 30',
+    '  Ciphers aes256-ctr',
+    '',
+  ].join('\n');
+
+  it('an alias gets its HostName, User, Port, keys, forwards, jump hosts and Host * defaults', () => {
+    config(PROD);
+    const { profile } = parseSshCommand(['ssh', '-N', '-L', '8080:localhost:80', 'prod'], withConfig);
+    expect(profile).toMatchObject({ host: '10.0.0.5', user: 'deploy', port: 2222, identityFiles: ['~/.ssh/prod_key'], ciphers: 'aes256-ctr' });
+    expect(profile.keepalive.interval).toBe(30);
+    expect(profile.forwards.map((f) => ('port' in f.bind ? f.bind.port : null))).toEqual([8080, 9090]); // the command line's first
+    expect(profile.jumps).toEqual([{ host: 'bastion.example.org', user: 'jump', port: 22 }]);
+  });
+
+  it('what the command line says wins; the file fills in the rest', () => {
+    config(PROD);
+    const { profile } = parseSshCommand(['ssh', '-p', '22', '-l', 'me', '-o', 'ServerAliveInterval=5', '-J', 'bastion:2200', '-i', 'mine', 'prod'], withConfig);
+    expect(profile).toMatchObject({ host: '10.0.0.5', user: 'me', port: 22, identityFiles: ['mine', '~/.ssh/prod_key'] });
+    expect(profile.keepalive.interval).toBe(5);
+    expect(profile.jumps).toEqual([{ host: 'bastion.example.org', user: 'jump', port: 2200 }]);
+    expect(parseSshCommand(['ssh', 'root@prod'], withConfig).profile.user).toBe('root');
+    // A ProxyCommand on the command line rules out the file's ProxyJump, and the other way round.
+    expect(parseSshCommand(['ssh', '-o', 'ProxyCommand=nc %h %p', 'prod'], withConfig).profile).toMatchObject({ jumps: [], proxyCommand: 'nc %h %p' });
+  });
+
+  it('-F picks another file, -F none reads none, a missing -F file is an error; no ~/.ssh/config is fine', () => {
+    const other = config('Host prod\n  HostName 192.0.2.7\n', 'other');
+    expect(parseSshCommand(['ssh', '-F', other, 'prod'], withConfig).profile.host).toBe('192.0.2.7');
+    config(PROD);
+    expect(parseSshCommand(['ssh', '-F', 'none', 'prod'], withConfig).profile).toMatchObject({ host: 'prod', user: null, port: 22 });
+    expect(() => parseSshCommand(['ssh', '-F', join(home, 'missing'), 'prod'], withConfig)).toThrow(/no such file/);
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'tv-empty-home-'));
+    expect(parseSshCommand(['ssh', 'prod'], withConfig).profile.host).toBe('prod');
+  });
+
+  it('bad lines in the file are warnings with their line; Match exec is never run', () => {
+    const marker = join(home, 'ran');
+    config(`Host prod\n  Port 70000\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
+    const { profile, warnings } = parseSshCommand(['ssh', 'prod'], withConfig);
+    expect(profile).toMatchObject({ host: '10.0.0.9', port: 22, user: null });
+    expect(warnings.join('\n')).toMatch(/config:2: .*70000/);
+    expect(warnings.join('\n')).toMatch(/Match exec .* was not run/);
+    expect(existsSync(marker)).toBe(false);
   });
 });

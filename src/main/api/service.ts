@@ -6,7 +6,7 @@ import { TunnelManager } from '../engine/manager.js';
 import type { Tunnel } from '../engine/tunnel.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
-import { importSshConfig } from '../openssh/import.js';
+import { importSshConfig, loadSshConfig } from '../openssh/import.js';
 import { ProfileStore, newProfileId } from '../store/profile-store.js';
 import { openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
 import { runnable } from '../../shared/saved-profile.js';
@@ -150,7 +150,7 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.withdraw(id);
       return this.startTunnel(await this.options.store.get(id));
     },
-    'ssh.parse': async ({ command }) => parseSshCommand(splitShellWords(command)),
+    'ssh.parse': async ({ command }) => parseSshCommand(splitShellWords(command), { sshConfig: loadSshConfig }),
     'ssh.export': async ({ profile, name }) => ({ command: profileToCommand(profile), config: profileToSshConfig(name.replace(/\s+/g, '-'), profile) }),
     'sshConfig.import': async ({ path }) => (path ? importSshConfig(path) : importSshConfig()),
     'prompts.answer': async ({ id, answer }) => {

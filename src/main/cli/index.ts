@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
+import { loadSshConfig } from '../openssh/import.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { openKeychain } from '../store/secret-store.js';
@@ -96,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'parse': {
       const { json, rest } = splitArgs(args, ['--json']);
-      const { profile, warnings } = parseSshCommand(rest);
+      const { profile, warnings } = parseSshCommand(rest, { sshConfig: loadSshConfig });
       if (json) process.stdout.write(`${JSON.stringify({ ...profile, warnings })}\n`);
       else {
         process.stdout.write(`${JSON.stringify(profile, null, 2)}\n`);
@@ -125,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
         return runUp(profile, [], { json: flags.json, verbose: flags.verbose, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
       }
-      const { profile, warnings, verbosity } = parseSshCommand(flags.rest);
+      const { profile, warnings, verbosity } = parseSshCommand(flags.rest, { sshConfig: loadSshConfig });
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;

@@ -5,6 +5,7 @@ Usage:
       Print the tunnel profile an ssh command line describes.
   tunnelvision up [--json] [--verbose] [--lazy] [--idle-timeout S] [--probe S] [--gate-time S] -- <ssh or autossh command line>
       Run the tunnel until SIGINT/SIGTERM. With --json, one JSON event per line on stdout.
+      The host is looked up in ~/.ssh/config as ssh does (-F FILE for another, -F none for none).
       --verbose          every log line, debug included (ssh's -v in the command line does the same)
       --lazy             bind the listeners now, connect SSH on first use
       --idle-timeout S   a lazy tunnel disconnects after S seconds without connections (300)

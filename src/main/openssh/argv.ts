@@ -2,6 +2,7 @@ import { TunnelError } from '../../shared/errors.js';
 import { defaultProfile, type Forward, type JumpHost, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseDestination, parseJumpSpec } from './destination.js';
+import type { SshConfigView } from './import.js';
 import { applyOption, splitOption, type OptionState } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
@@ -12,6 +13,14 @@ export interface ParsedCommand {
   warnings: string[];
   /** How many -v flags: `tunnelvision up` prints debug lines, as ssh -v does. */
   verbosity: number;
+}
+
+export interface ParseOptions {
+  /**
+   * Consult an ssh_config the way ssh(1) does: `path` is -F's argument, null for the default
+   * (~/.ssh/config). Not called for `-F none`. Without it, only the command line counts.
+   */
+  sshConfig?: (path: string | null) => SshConfigView;
 }
 
 /** ssh(1)'s getopt string (OpenSSH 9.x): letters followed by ':' take an argument. */
@@ -46,7 +55,6 @@ const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
   V: 'printing the version (-V) is not supported',
   B: 'choosing the local interface (-B) is not supported yet',
   b: 'choosing the local source address (-b) is not supported yet',
-  F: 'reading a config file with -F is not supported yet; use `tunnelvision import`',
   P: 'tags (-P) are not supported',
 };
 
@@ -87,7 +95,7 @@ function stripAutosshOptions(args: string[], warnings: string[]): string[] {
  * clusters (-fNT, -L8080:h:80), options before and after the destination, first value wins
  * for single-valued options, forwards and identities accumulate.
  */
-export function parseSshCommand(argv: readonly string[]): ParsedCommand {
+export function parseSshCommand(argv: readonly string[], options: ParseOptions = {}): ParsedCommand {
   if (argv.length === 0) throw new TunnelError('NOT_SSH_COMMAND', 'no command given: expected an ssh command line');
   if (argv.length > MAX_ARGS) throw new TunnelError('BAD_ARGUMENT', 'the command line has too many arguments');
   for (const a of argv) {
@@ -112,7 +120,7 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
   let userFlag: string | null = null;
   let portFlag: number | null = null;
   const commandWords: string[] = [];
-  let gatewayPortsFlag = false;
+  let configFile: string | null = null;
 
   let i = 0;
   let optionsEnded = false;
@@ -190,7 +198,12 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
           applyOption(state, 'MACs', value!);
           break;
         case 'g':
-          gatewayPortsFlag = true;
+          // As in ssh(1), -g sets GatewayPorts whatever -o says, before or after it.
+          profile.gatewayPorts = true;
+          state.set.add('gatewayports');
+          break;
+        case 'F':
+          configFile ??= value!;
           break;
         case 'A':
           profile.forwardAgent = true;
@@ -228,13 +241,25 @@ export function parseSshCommand(argv: readonly string[]): ParsedCommand {
     warnings.push(`the remote command '${printable(commandWords.join(' '))}' is not run: tunnelvision only forwards`);
   }
 
+  if (options.sshConfig && configFile?.toLowerCase() !== 'none') {
+    // ssh(1) reads the config after the command line, for what the command line left unset;
+    // -J or a ProxyCommand on the command line rules out the other from the file.
+    if (jumps !== null || state.set.has('proxyjump') || state.set.has('proxycommand')) {
+      state.set.add('proxyjump');
+      state.set.add('proxycommand');
+    }
+    const config = options.sshConfig(configFile);
+    config.applyTo(dest.host, state, userFlag ?? dest.user);
+    profile.jumps = config.resolveJumps(profile.jumps);
+    if (jumps !== null) jumps = config.resolveJumps(jumps);
+  }
+
   // OpenSSH keeps whichever of -l, user@host and -o User it met first; we rank them flag,
   // destination, -o, which agrees with it for every ordering people actually write.
   profile.user = userFlag ?? dest.user ?? (state.set.has('user') ? profile.user : null);
   profile.port = portFlag ?? dest.port ?? profile.port;
   if (!state.set.has('hostname')) profile.host = dest.host;
   if (jumps !== null) profile.jumps = jumps;
-  if (gatewayPortsFlag && !state.set.has('gatewayports')) profile.gatewayPorts = true;
   profile.forwards = [...forwards, ...profile.forwards];
   if (profile.jumps.length > 0 && profile.proxyCommand !== null) {
     throw new TunnelError('BAD_ARGUMENT', 'ProxyJump (-J) and ProxyCommand cannot both be used');

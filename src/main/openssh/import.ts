@@ -1,9 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { toErrorInfo } from '../../shared/errors.js';
-import { defaultProfile, type Profile } from '../../shared/profile.js';
+import { existsSync } from 'node:fs';
+import { TunnelError, toErrorInfo } from '../../shared/errors.js';
+import { defaultProfile, type JumpHost, type Profile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
-import { assertSafeHostname } from './hostnames.js';
+import { assertSafeHostname, printable } from './hostnames.js';
 import { applyOption, IGNORED_OPTIONS, type OptionState } from './options.js';
 import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem } from './ssh-config.js';
 import { globToRegExp } from './glob.js';
@@ -93,13 +94,16 @@ function conditionHolds(c: Condition, ctx: MatchContext): boolean | string {
   return true;
 }
 
-function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): { profile: Profile; warnings: string[] } {
-  const state: OptionState = { profile: defaultProfile(alias), set: new Set(), warnings: [] };
-  const warnings: string[] = [];
+/**
+ * Applies the blocks of an ssh_config that match `alias` onto `state`, first value wins — so
+ * whatever `state` already holds (a command line's options) stays, as in ssh(1). Lines that
+ * cannot be applied become warnings; deliberately skipped things go to `skipped`.
+ */
+function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, user: string | null, skipped: Set<string>): void {
   for (const l of lines) {
     if (l.condition) {
       const p = state.profile;
-      const holds = conditionHolds(l.condition, { alias, hostname: p.host, user: p.user ?? localUserName() });
+      const holds = conditionHolds(l.condition, { alias, hostname: state.set.has('hostname') ? p.host : alias, user: user ?? p.user ?? localUserName() });
       if (typeof holds === 'string') {
         skipped.add(holds);
         continue;
@@ -116,10 +120,56 @@ function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): {
     try {
       applyOption(state, l.name, value);
     } catch (err) {
-      warnings.push(`${where}: ${toErrorInfo(err).message}; line skipped`);
+      state.warnings.push(`${where}: ${toErrorInfo(err).message}; line skipped`);
     }
   }
-  return { profile: state.profile, warnings: [...warnings, ...state.warnings] };
+}
+
+function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): { profile: Profile; warnings: string[] } {
+  const state: OptionState = { profile: defaultProfile(alias), set: new Set(), warnings: [] };
+  applyConfigFor(alias, lines, state, null, skipped);
+  return { profile: state.profile, warnings: state.warnings };
+}
+
+/** Jump hops written as Host aliases take that alias's HostName, User and Port. */
+function resolveJumpAliases(jumps: JumpHost[], lookup: (alias: string) => Profile | undefined): JumpHost[] {
+  return jumps.map((hop) => {
+    const via = lookup(hop.host);
+    if (!via) return hop;
+    return { host: via.host, user: hop.user ?? via.user, port: hop.port === 22 ? via.port : hop.port };
+  });
+}
+
+/** An ssh_config as `ssh host` consults it: see parseSshCommand's `sshConfig`. */
+export interface SshConfigView {
+  applyTo(alias: string, state: OptionState, user: string | null): void;
+  resolveJumps(jumps: JumpHost[]): JumpHost[];
+}
+
+/**
+ * ~/.ssh/config (or `path`, as with `ssh -F`) for resolving a command line's destination. A
+ * missing default file is no config at all; a missing `-F` file is an error, as in ssh(1).
+ */
+export function loadSshConfig(path: string | null): SshConfigView {
+  const file = path ?? join(homedir(), '.ssh', 'config');
+  if (!existsSync(file)) {
+    if (path === null) return { applyTo: () => undefined, resolveJumps: (jumps) => jumps };
+    throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
+  }
+  const parsed = parseSshConfigFile(file, { includeBase: join(homedir(), '.ssh') });
+  const skipped = new Set<string>();
+  const known = (alias: string): Profile | undefined => {
+    const isAlias = parsed.conditions.some((c) => c.kind === 'host' && c.patterns.includes(alias));
+    return isAlias ? computeFor(alias, parsed.lines, skipped).profile : undefined;
+  };
+  return {
+    applyTo: (alias, state, user) => {
+      for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
+      applyConfigFor(alias, parsed.lines, state, user, skipped);
+      state.warnings.push(...skipped);
+    },
+    resolveJumps: (jumps) => resolveJumpAliases(jumps, known),
+  };
 }
 
 /**
@@ -139,11 +189,7 @@ export function importSshConfig(path = join(homedir(), '.ssh', 'config')): Impor
   const profiles: ImportedProfile[] = [];
   for (const alias of aliases) {
     const { profile, warnings } = computed.get(alias)!;
-    profile.jumps = profile.jumps.map((hop) => {
-      const via = computed.get(hop.host)?.profile;
-      if (!via) return hop;
-      return { host: via.host, user: hop.user ?? via.user, port: hop.port === 22 ? via.port : hop.port };
-    });
+    profile.jumps = resolveJumpAliases(profile.jumps, (a) => computed.get(a)?.profile);
     try {
       assertSafeHostname(profile.host, `Host ${alias}`);
     } catch (err) {

@@ -4,7 +4,7 @@ import { parseAlgorithmList } from './algorithms.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseJumpSpec } from './destination.js';
 import { parseConnectPort } from './ports.js';
-import { printable } from './hostnames.js';
+import { assertSafeHostname, printable } from './hostnames.js';
 
 /**
  * ssh_config(5) options as given with `-o` (and, later, read from ~/.ssh/config).
@@ -152,7 +152,11 @@ export function applyOption(state: OptionState, key: string, value: string): voi
   };
   switch (k) {
     case 'hostname':
-      return first(() => (p.host = value));
+      return first(() => {
+        // It reaches ProxyCommand's %h and every message: the same rules as a typed destination.
+        assertSafeHostname(value, key);
+        p.host = value;
+      });
     case 'user':
       return first(() => (p.user = value));
     case 'port':
