@@ -90,6 +90,8 @@ export const ProfileSchema = z.strictObject({
   ciphers: AlgorithmListSchema.nullable().default(null),
   macs: AlgorithmListSchema.nullable().default(null),
   kexAlgorithms: AlgorithmListSchema.nullable().default(null),
+  /** BindAddress (-b): the local source address of the connection to the first hop. */
+  bindAddress: z.string().min(2).max(45).regex(/^[0-9A-Fa-f:.]+$/).nullable().default(null),
 });
 
 export type Bind = z.infer<typeof BindSchema>;
@@ -134,6 +136,7 @@ export function defaultProfile(host: string): Profile {
     ciphers: null,
     macs: null,
     kexAlgorithms: null,
+    bindAddress: null,
   };
 }
 

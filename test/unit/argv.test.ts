@@ -144,6 +144,13 @@ describe('parseSshCommand', () => {
     expect(parse('ssh', 'h').profile).toMatchObject({ ciphers: null, macs: null, kexAlgorithms: null });
   });
 
+  it('-b and -o BindAddress take an IP address of this machine', () => {
+    expect(parse('ssh', '-b', '127.0.0.2', 'h').profile.bindAddress).toBe('127.0.0.2');
+    expect(parse('ssh', '-o', 'BindAddress=::1', 'h').profile.bindAddress).toBe('::1');
+    expect(parse('ssh', 'h').profile.bindAddress).toBeNull();
+    expect(codeOf(() => parse('ssh', '-b', 'eth0', 'h'))).toBe('BAD_OPTION');
+  });
+
   it.each([
     [['-c', 'rot13'], /Ciphers: 'rot13' is not supported here \(supported: .*aes128-gcm@openssh.com/],
     [['-c', 'aes128-ctr,'], /not a comma-separated list/],

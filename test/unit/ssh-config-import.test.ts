@@ -151,7 +151,7 @@ describe('round trips', () => {
     ['ssh', '-p', '2222', '-J', 'a@b:2200,c', '-L', '[::1]:1:h:2', '-R', '0:localhost:22', '-D', '*:1080', '-R', '7000', 'h'],
     ['ssh', '-i', '~/.ssh/k', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ExitOnForwardFailure=yes', '-g', '-A', '-C', '-6', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=9', '-o', 'UserKnownHostsFile=/tmp/kh', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=alias', 'host'],
     ['ssh', '-o', 'ProxyCommand=nc -x proxy:1080 %h %p', '-L', '/tmp/a.sock:/run/b.sock', 'host'],
-    ['ssh', '-c', 'aes128-ctr,aes256-gcm@openssh.com', '-m', '^hmac-sha2-512', '-o', 'KexAlgorithms=-diffie-hellman-group*', 'host'],
+    ['ssh', '-c', 'aes128-ctr,aes256-gcm@openssh.com', '-m', '^hmac-sha2-512', '-o', 'KexAlgorithms=-diffie-hellman-group*', '-b', '127.0.0.2', 'host'],
   ];
 
   it.each(commands)('argv → profile → argv → profile is stable (%#)', (...argv) => {

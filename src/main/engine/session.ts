@@ -351,7 +351,7 @@ export class SshSession extends EventEmitter<SessionEvents> {
     } else {
       log('debug', `connecting to ${hop.host}:${hop.port}`);
       const family = profile.addressFamily === 'inet' ? 4 : profile.addressFamily === 'inet6' ? 6 : 0;
-      sock = await tcpConnect(hop.host, hop.port, timeoutMs, family);
+      sock = await tcpConnect(hop.host, hop.port, timeoutMs, family, profile.bindAddress ?? undefined);
     }
     try {
       return await connectHop(sock, hop, verifier, isDestination, options);

@@ -9,6 +9,7 @@ export function socketErrorToTunnelError(err: NodeJS.ErrnoException, what: strin
   if (DNS_CODES.has(code)) return new TunnelError('DNS_FAILED', `${what}: the host name could not be resolved`);
   if (code === 'ETIMEDOUT') return new TunnelError('TIMEOUT', `${what}: the connection timed out`);
   if (code === 'ECONNREFUSED') return new TunnelError('CONNECT_FAILED', `${what}: connection refused`);
+  if (code === 'EADDRNOTAVAIL') return new TunnelError('CONNECT_FAILED', `${what}: the source address (BindAddress) is not on this machine`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new TunnelError('CONNECT_FAILED', `${what}: the host is unreachable`);
   }
@@ -20,10 +21,10 @@ export function socketErrorToTunnelError(err: NodeJS.ErrnoException, what: strin
  * TCP_NODELAY (without it every new forwarded connection pays ~40 ms of Nagle + delayed ACK)
  * and to tell DNS, refusal and timeout apart before the SSH handshake starts.
  */
-export function tcpConnect(host: string, port: number, timeoutMs: number, family: 0 | 4 | 6): Promise<Socket> {
+export function tcpConnect(host: string, port: number, timeoutMs: number, family: 0 | 4 | 6, localAddress?: string): Promise<Socket> {
   const what = `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, family, noDelay: true });
+    const socket = connect({ host, port, family, noDelay: true, ...(localAddress ? { localAddress } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new TunnelError('TIMEOUT', `${what}: no connection after ${Math.round(timeoutMs / 1000)} s`));

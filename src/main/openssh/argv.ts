@@ -54,7 +54,6 @@ const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
   G: 'printing the configuration (-G) is not supported',
   V: 'printing the version (-V) is not supported',
   B: 'choosing the local interface (-B) is not supported yet',
-  b: 'choosing the local source address (-b) is not supported yet',
   P: 'tags (-P) are not supported',
 };
 
@@ -191,6 +190,9 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
           applyOption(state, key, v);
           break;
         }
+        case 'b':
+          applyOption(state, 'BindAddress', value!);
+          break;
         case 'c':
           applyOption(state, 'Ciphers', value!);
           break;

@@ -28,6 +28,7 @@ export function profileToArgv(profile: Profile): string[] {
   if (profile.addressFamily === 'inet') argv.push('-4');
   if (profile.addressFamily === 'inet6') argv.push('-6');
   if (profile.hostKeyAlias !== null) opt('HostKeyAlias', profile.hostKeyAlias);
+  if (profile.bindAddress !== null) opt('BindAddress', profile.bindAddress);
   if (profile.ciphers !== null) opt('Ciphers', profile.ciphers);
   if (profile.macs !== null) opt('MACs', profile.macs);
   if (profile.kexAlgorithms !== null) opt('KexAlgorithms', profile.kexAlgorithms);
@@ -76,6 +77,7 @@ export function profileToSshConfig(name: string, profile: Profile): string {
   if (profile.compression) add('Compression', 'yes');
   if (profile.addressFamily !== 'any') add('AddressFamily', profile.addressFamily);
   if (profile.hostKeyAlias !== null) add('HostKeyAlias', profile.hostKeyAlias);
+  if (profile.bindAddress !== null) add('BindAddress', profile.bindAddress);
   if (profile.ciphers !== null) add('Ciphers', profile.ciphers);
   if (profile.macs !== null) add('MACs', profile.macs);
   if (profile.kexAlgorithms !== null) add('KexAlgorithms', profile.kexAlgorithms);

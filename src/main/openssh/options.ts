@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { TunnelError } from '../../shared/errors.js';
 import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
 import { parseAlgorithmList } from './algorithms.js';
@@ -56,7 +57,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   tunnel: 'tun/tap forwarding (-w) is not supported',
   tunneldevice: 'tun/tap forwarding (-w) is not supported',
   hostkeyalgorithms: 'choosing host key algorithms is not supported yet',
-  bindaddress: 'choosing the local source address is not supported yet',
   bindinterface: 'choosing the local source interface is not supported yet',
   globalknownhostsfile: 'GlobalKnownHostsFile is not supported yet; use UserKnownHostsFile',
   match: 'Match is only valid in a configuration file',
@@ -208,6 +208,11 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       });
     case 'hostkeyalias':
       return first(() => (p.hostKeyAlias = value));
+    case 'bindaddress':
+      return first(() => {
+        if (isIP(value) === 0) fail(key, value, 'must be an IP address of this machine');
+        p.bindAddress = value;
+      });
     case 'ciphers':
       return first(() => (p.ciphers = parseAlgorithmList('Ciphers', value)));
     case 'macs':

@@ -44,3 +44,29 @@ describe('Ciphers, MACs and KexAlgorithms against OpenSSH', () => {
     }
   });
 });
+
+describe('BindAddress (-b) against OpenSSH', () => {
+  it('-b 127.0.0.2: the server sees the connection come from there', async () => {
+    const tunnel = tunnelWith('-b', '127.0.0.2');
+    try {
+      await tunnel.start();
+      expect(tunnel.getState()).toBe('up');
+      await waitFor(() => /Connection from 127\.0\.0\.2 port/.test(fx.sshd.log), 5000, 'sshd logging the source address');
+    } finally {
+      await tunnel.stop();
+    }
+  });
+
+  it('an address that is not on this machine: CONNECT_FAILED that names BindAddress, and retried', async () => {
+    const tunnel = tunnelWith('-b', '192.0.2.1');
+    const reasons: string[] = [];
+    tunnel.on('state', (s) => s.error && reasons.push(`${s.error.code}: ${s.error.message}`));
+    try {
+      void tunnel.start();
+      await waitFor(() => tunnel.getState() === 'reconnecting', 10_000, 'reconnecting');
+      expect(reasons[0]).toMatch(/^CONNECT_FAILED: .*source address \(BindAddress\) is not on this machine/);
+    } finally {
+      await tunnel.stop();
+    }
+  });
+});
