@@ -33,7 +33,10 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
       if (peer.writableFinished) destroy();
       else if (peer.writableEnded) peer.once('finish', destroy);
       else peer.end(destroy);
-      setTimeout(destroy, 30_000).unref();
+      // A peer that never drains is cut off; one that closes takes its timer along, so finished
+      // connections are not kept reachable for half a minute each.
+      const deadline = setTimeout(destroy, 30_000).unref();
+      peer.once('close', () => clearTimeout(deadline));
     };
     client.once('close', () => {
       finishPeer(destination);
