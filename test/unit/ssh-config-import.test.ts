@@ -221,6 +221,12 @@ describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => 
     expect(parseSshCommand(['ssh', 'prod'], withConfig).profile.host).toBe('prod');
   });
 
+  it('-F /dev/zero or a pipe: refused as not a regular file, no endless read', () => {
+    const { profile, warnings } = parseSshCommand(['ssh', '-F', '/dev/zero', 'prod'], withConfig);
+    expect(profile.host).toBe('prod');
+    expect(warnings.join('\n')).toMatch(/\/dev\/zero:0: not a regular file/);
+  });
+
   it('bad lines in the file are warnings with their line; Match exec is never run', () => {
     const marker = join(home, 'ran');
     config(`Host prod\n  Port 70000\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);

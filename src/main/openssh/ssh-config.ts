@@ -108,7 +108,13 @@ export function parseSshConfigFile(path: string, options: ParseOptions = {}): Pa
 function readInto(file: string, inherited: Condition | null, stack: string[], includeBase: string, out: ParsedConfig): void {
   let text: string;
   try {
-    if (statSync(file).size > MAX_FILE_BYTES) {
+    const stat = statSync(file);
+    // A device or a pipe (/dev/zero, /dev/stdin) would be read forever or block: files only.
+    if (!stat.isFile()) {
+      out.problems.push({ file, line: 0, message: 'not a regular file' });
+      return;
+    }
+    if (stat.size > MAX_FILE_BYTES) {
       out.problems.push({ file, line: 0, message: 'the file is too large' });
       return;
     }
