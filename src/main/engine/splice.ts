@@ -30,9 +30,13 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
       peer.resume();
       if (peer.destroyed) return;
       const destroy = (): void => void peer.destroy();
-      if (peer.writableFinished) destroy();
-      else if (peer.writableEnded) peer.once('finish', destroy);
-      else peer.end(destroy);
+      // An ssh2 channel's destroy() is end() + close(), and end() on a finished stream makes Node
+      // build an error with a stack trace, per connection: once flushed, close() is all it needs.
+      const channel = peer as Duplex & { close?: () => void };
+      const flushed = (): void => (typeof channel.close === 'function' ? channel.close() : destroy());
+      if (peer.writableFinished) flushed();
+      else if (peer.writableEnded) peer.once('finish', flushed);
+      else peer.end(flushed);
       // A peer that never drains is cut off; one that closes takes its timer along, so finished
       // connections are not kept reachable for half a minute each.
       const deadline = setTimeout(destroy, 30_000).unref();
