@@ -5,29 +5,18 @@ import { TunnelManager } from '../../src/main/engine/manager.js';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { Backoff } from '../../src/main/engine/backoff.js';
 import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
+import { echoRoundTrip, sha256, waitFor, type Closable } from '../helpers/servers.js';
 import { socksExchange } from '../helpers/socks-client.js';
-import { freePort, listeningSocketCount, makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
+import { freePort, listeningSocketCount, Sshd } from '../helpers/sshd.js';
+import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
-let keys: ClientKeys;
-let sshd: Sshd;
-let knownHosts: string;
-let echo: Closable;
+// sshd's own MaxStartups default: past 10 unauthenticated connections it drops new ones at random.
+const fx = useSshdWithEcho(['MaxStartups 10:30:100']);
 const cleanup: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  delete process.env.SSH_AUTH_SOCK;
-  keys = await makeClientKeys();
-  // sshd's own MaxStartups default: past 10 unauthenticated connections it drops new ones at random.
-  sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['MaxStartups 10:30:100'] });
-  knownHosts = await knownHostsFor([sshd]);
-  echo = await startEchoServer();
-});
-
+// Registered after the fixture's hooks, so it runs before the fixture disposes sshd.
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
-  await echo?.close();
-  await sshd?.dispose();
 });
 
 function openChannels(tunnel: Tunnel): number {
@@ -63,7 +52,7 @@ describe('faults and load', () => {
   it('200 parallel 10 MB transfers over one -L: every checksum matches; channels return to zero', async () => {
     const sink = await startHashServer();
     cleanup.push(() => sink.close());
-    const tunnel = new Tunnel('bulk', profileFor(sshd, keys, knownHosts, [
+    const tunnel = new Tunnel('bulk', profileFor(fx.sshd, fx.keys, fx.knownHosts, [
       { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: sink.port } },
     ]));
     cleanup.push(() => tunnel.stop());
@@ -85,12 +74,12 @@ describe('faults and load', () => {
       for (let k = 0; k < 3; k++) {
         const i = t * 3 + k;
         const bind = { host: '127.0.0.1', port: ports[i]! };
-        const target = { host: '127.0.0.1', port: i === 8 ? echo.port : ports[i + 1]! };
+        const target = { host: '127.0.0.1', port: i === 8 ? fx.echo.port : ports[i + 1]! };
         f.push(i % 2 === 0 ? { kind: 'local', bind, target } : { kind: 'remote', bind, target });
       }
       forwards.push(f);
     }
-    const tunnels = forwards.map((f, t) => new Tunnel(`chain${t}`, profileFor(sshd, keys, knownHosts, f)));
+    const tunnels = forwards.map((f, t) => new Tunnel(`chain${t}`, profileFor(fx.sshd, fx.keys, fx.knownHosts, f)));
     for (const t of tunnels) {
       cleanup.push(() => t.stop());
       await t.start();
@@ -103,7 +92,7 @@ describe('faults and load', () => {
   it('a byte-flipping man in the middle: an error and a reconnect, never corrupt data delivered', async () => {
     let flip = false;
     const proxy: Server = createServer((client) => {
-      const upstream = connect(sshd.port, '127.0.0.1');
+      const upstream = connect(fx.sshd.port, '127.0.0.1');
       client.on('data', (d: Buffer) => upstream.write(d));
       upstream.on('data', (d: Buffer) => {
         if (flip && d.length > 64) {
@@ -125,11 +114,11 @@ describe('faults and load', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     cleanup.push(async () => proxy.close());
-    const profile = profileFor(sshd, keys, knownHosts, [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const profile = profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]);
     profile.port = (proxy.address() as { port: number }).port;
-    profile.hostKeyAlias = `[127.0.0.1]:${sshd.port}`;
+    profile.hostKeyAlias = `[127.0.0.1]:${fx.sshd.port}`;
     const tunnel = new Tunnel('flip', profile);
     const states: string[] = [];
     tunnel.on('state', (s) => states.push(`${s.state}:${s.error?.code ?? ''}`));
@@ -147,11 +136,11 @@ describe('faults and load', () => {
   }, 60_000);
 
   it('PermitOpen / PermitListen denials: the tunnel stays up and says why', async () => {
-    const strict = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['PermitOpen 127.0.0.1:1', 'PermitListen 127.0.0.1:1'] });
+    const strict = await Sshd.start({ authorizedKeys: fx.keys.authorizedKeys, config: ['PermitOpen 127.0.0.1:1', 'PermitListen 127.0.0.1:1'] });
     cleanup.push(() => strict.dispose());
-    const tunnel = new Tunnel('denied', profileFor(strict, keys, await knownHostsFor([strict]), [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
-      { kind: 'remote', bind: { host: '127.0.0.1', port: await freePort() }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('denied', profileFor(strict, fx.keys, await knownHostsFor([strict]), [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
+      { kind: 'remote', bind: { host: '127.0.0.1', port: await freePort() }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]));
     cleanup.push(() => tunnel.stop());
     await tunnel.start();
@@ -163,14 +152,14 @@ describe('faults and load', () => {
   });
 
   it('a server past MaxStartups: the refusal is named, and the tunnel comes up once a slot frees', async () => {
-    const busy = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['MaxStartups 1:100:1'] });
+    const busy = await Sshd.start({ authorizedKeys: fx.keys.authorizedKeys, config: ['MaxStartups 1:100:1'] });
     cleanup.push(() => busy.dispose());
     // Someone else's connection that never authenticates holds sshd's only startup slot.
     const squatter = connect(busy.port, '127.0.0.1');
     squatter.on('error', () => undefined);
     await new Promise((r) => squatter.once('data', r));
-    const tunnel = new Tunnel('busy', profileFor(busy, keys, await knownHostsFor([busy]), [
-      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+    const tunnel = new Tunnel('busy', profileFor(busy, fx.keys, await knownHostsFor([busy]), [
+      { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
     ]), { backoff: new Backoff() });
     cleanup.push(() => tunnel.stop());
     void tunnel.start();
@@ -194,10 +183,10 @@ describe('faults and load', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `p${i}`);
     await Promise.all(
       ids.map((id) =>
-        manager.start(id, profileFor(sshd, keys, knownHosts, [
-          { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+        manager.start(id, profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+          { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
           { kind: 'dynamic', bind: { host: '127.0.0.1', port: 0 } },
-          { kind: 'remote', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+          { kind: 'remote', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: fx.echo.port } },
         ]), { backoff: new Backoff() }),
       ),
     );
@@ -209,7 +198,7 @@ describe('faults and load', () => {
     const localPorts = ids.map((id) => manager.get(id)!.forwardStatuses()[0]!.allocatedPort!);
     const upTimes: number[] = [];
     for (const id of ids) manager.get(id)!.on('state', (s) => s.state === 'up' && upTimes.push(Date.now()));
-    await sshd.signalSessions('SIGKILL');
+    await fx.sshd.signalSessions('SIGKILL');
     await waitFor(() => upTimes.length >= 50 && ids.every((id) => manager.get(id)!.getState() === 'up'), 60_000, 'all 50 back');
     expect(upTimes.length).toBe(50); // exactly once each
     expect(dropped()).toEqual([]);
@@ -228,7 +217,7 @@ describe('abuse of the SOCKS listener', () => {
   let tunnel: Tunnel;
   let port: number;
   beforeAll(async () => {
-    tunnel = new Tunnel('socks', profileFor(sshd, keys, knownHosts, [{ kind: 'dynamic', bind: { host: null, port: 0 } }]));
+    tunnel = new Tunnel('socks', profileFor(fx.sshd, fx.keys, fx.knownHosts, [{ kind: 'dynamic', bind: { host: null, port: 0 } }]));
     await tunnel.start();
     port = tunnel.forwardStatuses()[0]!.allocatedPort!;
   });
@@ -275,7 +264,7 @@ describe('abuse of the SOCKS listener', () => {
       );
     }
     const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
-    const { reply } = await socksExchange(port, [Buffer.from([5, 1, 0]), Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 255])], 12);
+    const { reply } = await socksExchange(port, [Buffer.from([5, 1, 0]), Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, fx.echo.port >> 8, fx.echo.port & 255])], 12);
     expect(reply[3]).toBe(0);
     for (const s of sockets) s.destroy();
     // Both ends of 10,000 sockets live in this test process; the bound is on what we hold per connection.
