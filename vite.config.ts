@@ -6,5 +6,5 @@ export default defineConfig({
   root: 'src/renderer',
   base: './',
   esbuild: { jsx: 'automatic' },
-  build: { outDir: '../../dist/renderer', emptyOutDir: true, sourcemap: true, target: 'es2022' },
+  build: { outDir: '../../dist/renderer', emptyOutDir: true, sourcemap: false, target: 'es2022' },
 });

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const web = spawn(process.execPath, [CLI, '--config-dir', dir, 'web', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve) => createInterface({ input: web.stdout! }).once('line', resolve));
   const url = new URL((JSON.parse(first) as { url: string }).url);
-  const client = await WsClient.connect(`ws://${url.host}/api?token=${url.hash.slice(7)}`, url.origin);
+  const client = await WsClient.forDashboard(url.href);
   const started = Date.now();
   await Promise.all(Array.from({ length: TUNNELS }, (_, i) => client.call('tunnels.start', { id: `t${i}` })));
   await client.waitForEvent((e) => e.event === 'traffic' && e.payload.length === TUNNELS && e.payload.every((s: { state: string }) => s.state === 'up'), 120_000);

@@ -17,9 +17,17 @@ export class WsClient {
     ws.on('close', (code) => (this.closeCode = code));
   }
 
-  static connect(url: string, origin: string | undefined): Promise<WsClient> {
+  /** Connects as the dashboard served at `dashboardUrl` (http://127.0.0.1:PORT/#token=…) does. */
+  static forDashboard(dashboardUrl: string): Promise<WsClient> {
+    const url = new URL(dashboardUrl);
+    return WsClient.connect(`ws://${url.host}/api`, url.origin, url.hash.slice('#token='.length));
+  }
+
+  /** `token` goes where the dashboard sends it, in the subprotocol list; `null` offers none. */
+  static connect(url: string, origin: string | undefined, token: string | null, headers: Record<string, string> = {}): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, origin ? { origin } : {});
+      const protocols = token === null ? [] : ['tunnelvision', `token.${token}`];
+      const ws = new WebSocket(url, protocols, { headers, ...(origin ? { origin } : {}) });
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once('error', reject);

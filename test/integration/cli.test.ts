@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
@@ -40,6 +41,19 @@ describe('tunnelvision up --json against OpenSSH', () => {
     expect(stopped).toBeDefined();
     await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(echoRoundTrip(remotePort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('an internal error stops the tunnel cleanly (state stopped, listeners closed) before exiting 1', async () => {
+    const localPort = await freePort();
+    const fault = fileURLToPath(new URL('../helpers/fault-on-signal.mjs', import.meta.url));
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: `--import ${fault}` };
+    delete env.SSH_AUTH_SOCK;
+    const cli = new CliTunnel([...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts), '-L', `${localPort}:127.0.0.1:${fx.echo.port}`], { env });
+    await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+    expect(await cli.stop('SIGUSR2')).toBe(1);
+    expect(cli.stderr).toMatch(/internal error \[INTERNAL\]: injected fault/);
+    expect(cli.events.some((e) => e.event === 'state' && e.state === 'stopped')).toBe(true);
+    await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('an alias from ~/.ssh/config works as it does for ssh: HostName, Port, User, key and host-key settings from the file', async () => {

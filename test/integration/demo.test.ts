@@ -12,7 +12,7 @@ describe('tunnelvision web --demo', () => {
     try {
       const first = await new Promise<string>((resolve) => createInterface({ input: web.stdout! }).once('line', resolve));
       const url = new URL((JSON.parse(first) as { url: string }).url);
-      const client = await WsClient.connect(`ws://${url.host}/api?token=${url.hash.slice('#token='.length)}`, url.origin);
+      const client = await WsClient.forDashboard(url.href);
       const batch = await client.waitForEvent((e) => e.event === 'traffic' && e.payload.length === 4 && e.payload.every((s: any) => s.state === 'up' && s.bytesReceived > 0), 20_000);
       expect(batch.payload).toHaveLength(4);
       const list = await client.call('profiles.list', {});

@@ -1,4 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { connect as connectTcp } from 'node:net';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +13,7 @@ import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
 import { echoRoundTrip, startEchoServer, type Closable } from '../helpers/servers.js';
 import { makeClientKeys, Sshd } from '../helpers/sshd.js';
 import { WsClient } from '../helpers/ws-client.js';
+import { CLI } from '../helpers/cli.js';
 
 let sshd: Sshd;
 let echo: Closable;
@@ -18,7 +22,29 @@ let server: WebServer;
 let store: ProfileStore;
 let apiUrl: string;
 let origin: string;
+let token: string;
+const connect = (): Promise<WsClient> => WsClient.connect(apiUrl, origin, token);
 let profileInput: ReturnType<typeof newSavedProfile>;
+let staticDir: string;
+
+/** One raw HTTP exchange, for requests fetch() refuses to send (bad targets, foreign Host). */
+function rawHttp(port: number, request: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+      if (m) {
+        socket.destroy();
+        resolve({ status: Number(m[1]) });
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`connection closed without a status line: ${JSON.stringify(data)}`)));
+  });
+}
 
 beforeAll(async () => {
   delete process.env.SSH_AUTH_SOCK;
@@ -26,12 +52,12 @@ beforeAll(async () => {
   sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys });
   echo = await startEchoServer();
   store = new ProfileStore(mkdtempSync(join(tmpdir(), 'tv-web-')));
-  const staticDir = mkdtempSync(join(tmpdir(), 'tv-static-'));
+  staticDir = mkdtempSync(join(tmpdir(), 'tv-static-'));
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Tunnelvision</title>');
   service = new ApiService({ store, tickMs: 200, keychain: async () => ({ store: null, unavailable: 'no keychain in this test' }) });
   server = await startWebServer(service, staticDir);
-  const token = new URL(server.url).hash.replace('#token=', '');
-  apiUrl = `ws://127.0.0.1:${server.port}/api?token=${token}`;
+  token = new URL(server.url).hash.replace('#token=', '');
+  apiUrl = `ws://127.0.0.1:${server.port}/api`;
   origin = `http://127.0.0.1:${server.port}`;
   profileInput = newSavedProfile('web test', profileFor(sshd, keys, await knownHostsFor([sshd]), [
     { kind: 'local', bind: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
@@ -55,16 +81,72 @@ describe('web mode: loopback, token, Origin', () => {
   });
 
   it('refuses a WebSocket without the token, with a wrong token, or from another Origin', async () => {
-    await expect(WsClient.connect(`ws://127.0.0.1:${server.port}/api`, origin)).rejects.toThrow('HTTP 401');
-    await expect(WsClient.connect(`ws://127.0.0.1:${server.port}/api?token=wrong`, origin)).rejects.toThrow('HTTP 401');
-    await expect(WsClient.connect(apiUrl, 'http://evil.example')).rejects.toThrow('HTTP 403');
-    await expect(WsClient.connect(apiUrl, undefined)).rejects.toThrow('HTTP 403');
+    await expect(WsClient.connect(apiUrl, origin, null)).rejects.toThrow('HTTP 401');
+    await expect(WsClient.connect(apiUrl, origin, 'wrong')).rejects.toThrow('HTTP 401');
+    // The token in the query string, as earlier versions sent it, is not accepted any more.
+    await expect(WsClient.connect(`${apiUrl}?token=${token}`, origin, null)).rejects.toThrow('HTTP 401');
+    await expect(WsClient.connect(apiUrl, 'http://evil.example', token)).rejects.toThrow('HTTP 403');
+    await expect(WsClient.connect(apiUrl, undefined, token)).rejects.toThrow('HTTP 403');
+  });
+
+  it('the accepted WebSocket names the protocol only, never echoes the token', async () => {
+    const c = await connect();
+    expect(c.ws.protocol).toBe('tunnelvision');
+    c.close();
+  });
+
+  it('a foreign Host header (DNS rebinding) is refused for pages and for the WebSocket', async () => {
+    expect((await rawHttp(server.port, 'GET / HTTP/1.1\r\nHost: evil.example:80\r\n\r\n')).status).toBe(421);
+    expect((await rawHttp(server.port, `GET / HTTP/1.1\r\nHost: rebind.example:${server.port}\r\n\r\n`)).status).toBe(421);
+    expect((await rawHttp(server.port, `GET / HTTP/1.1\r\nHost: localhost:${server.port}\r\n\r\n`)).status).toBe(200);
+    await expect(WsClient.connect(apiUrl, origin, token, { host: `rebind.example:${server.port}` })).rejects.toThrow('HTTP 421');
+  });
+
+  it('malformed requests get 400 and the process carries on (one request used to kill web mode)', async () => {
+    const host = `Host: 127.0.0.1:${server.port}\r\n`;
+    expect((await rawHttp(server.port, `GET /% HTTP/1.1\r\n${host}\r\n`)).status).toBe(400);
+    expect((await rawHttp(server.port, `GET /%E0%A4%A HTTP/1.1\r\n${host}\r\n`)).status).toBe(400);
+    const upgrade = `Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`;
+    expect((await rawHttp(server.port, `GET http://[ HTTP/1.1\r\n${host}${upgrade}\r\n`)).status).toBe(400);
+    expect((await rawHttp(server.port, `GET /% HTTP/1.1\r\n${host}${upgrade}\r\n`)).status).toBe(400);
+    // Still alive: the page and the API answer.
+    expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(200);
+    const c = await connect();
+    expect((await c.call('profiles.list', {})).ok).toBe(true);
+    c.close();
+  });
+
+  it('tunnelvision web (the CLI process) survives the requests that used to end it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tv-web-cli-'));
+    const web = spawn(process.execPath, [CLI, '--config-dir', dir, 'web', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    web.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => web.on('close', resolve));
+    try {
+      const first = await new Promise<string>((resolve) => createInterface({ input: web.stdout! }).once('line', resolve));
+      const port = Number(new URL((JSON.parse(first) as { url: string }).url).port);
+      const host = `Host: 127.0.0.1:${port}\r\n`;
+      const upgrade = `Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`;
+      expect((await rawHttp(port, `GET /% HTTP/1.1\r\n${host}\r\n`)).status).toBe(400);
+      expect((await rawHttp(port, `GET http://[ HTTP/1.1\r\n${host}${upgrade}\r\n`)).status).toBe(400);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      expect(web.exitCode).toBeNull();
+      expect(stderr).not.toMatch(/internal error/);
+    } finally {
+      web.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it('does not serve source maps', async () => {
+    writeFileSync(join(staticDir, 'index.js.map'), '{"version":3}');
+    expect((await fetch(`http://127.0.0.1:${server.port}/index.js.map`)).status).toBe(404);
   });
 });
 
 describe('the contract end to end over the WebSocket, against a real sshd', () => {
   it('save → start → up → traffic counted → connections → log → stop', async () => {
-    const c = await WsClient.connect(apiUrl, origin);
+    const c = await connect();
     const saved = await c.call('profiles.save', { profile: profileInput });
     expect(saved.ok, JSON.stringify(saved)).toBe(true);
     const id = saved.ok ? saved.value.id : '';
@@ -86,7 +168,7 @@ describe('the contract end to end over the WebSocket, against a real sshd', () =
   });
 
   it('parses a pasted ssh command and exports a profile back', async () => {
-    const c = await WsClient.connect(apiUrl, origin);
+    const c = await connect();
     const r = await c.call('ssh.parse', { command: `ssh -N -L 8080:localhost:80 -o "ProxyCommand=nc %h %p" 'me@host'` });
     expect(r.ok && r.value.profile).toMatchObject({ host: 'host', user: 'me', proxyCommand: 'nc %h %p' });
     const e = await c.call('ssh.export', { profile: r.ok ? r.value.profile : null, name: 'x' });
@@ -95,7 +177,7 @@ describe('the contract end to end over the WebSocket, against a real sshd', () =
   });
 
   it('fuzz: bad payloads are rejected with BAD_ARGUMENT and change nothing; main keeps running', async () => {
-    const c = await WsClient.connect(apiUrl, origin);
+    const c = await connect();
     const before = await c.call('profiles.list', {});
     const cases: [string, unknown][] = [
       ['profiles.get', { id: 42 }],
@@ -129,8 +211,8 @@ describe('the contract end to end over the WebSocket, against a real sshd', () =
   });
 
   it('a 10 MB message closes that socket (1009); the server and other clients carry on', async () => {
-    const victim = await WsClient.connect(apiUrl, origin);
-    const other = await WsClient.connect(apiUrl, origin);
+    const victim = await connect();
+    const other = await connect();
     victim.ws.send(JSON.stringify({ id: 1, command: 'ssh.parse', input: { command: 'x'.repeat(10 * 1024 * 1024) } }));
     await new Promise((r) => setTimeout(r, 500));
     expect(victim.closeCode).toBe(1009);

@@ -6,6 +6,7 @@ import { loadSshConfig } from '../openssh/import.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { openKeychain } from '../store/secret-store.js';
+import { fatalExit } from './fatal-exit.js';
 import { importCommand } from './import-command.js';
 import { profilesCommand } from './profiles-command.js';
 import { runnable } from '../../shared/saved-profile.js';
@@ -143,7 +144,7 @@ function onInternalError(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   const frames = err instanceof Error && err.stack ? err.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
   process.stderr.write(`tunnelvision: internal error [INTERNAL]: ${message}\n${frames.join('\n')}\n`);
-  process.exit(EXIT_FAILED);
+  void fatalExit(EXIT_FAILED);
 }
 process.on('uncaughtException', onInternalError);
 process.on('unhandledRejection', onInternalError);

@@ -2,6 +2,7 @@ import type { Profile } from '../../shared/profile.js';
 import type { TunnelStateChange } from '../../shared/tunnel.js';
 import { Tunnel } from '../engine/tunnel.js';
 import type { SecretStore } from '../store/secret-store.js';
+import { onFatalExit } from './fatal-exit.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 
 export interface UpOptions {
@@ -64,9 +65,11 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const forgetFatal = onFatalExit(() => tunnel.stop());
     const finish = async (code: number): Promise<void> => {
       if (stopping) return;
       stopping = true;
+      forgetFatal();
       if (statsTimer) clearInterval(statsTimer);
       await tunnel.stop();
       if (options.json) emit({ event: 'stats', ...tunnel.stats() });

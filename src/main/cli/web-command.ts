@@ -4,6 +4,7 @@ import { ApiService } from '../api/service.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { startWebServer } from '../web/server.js';
 import { prepareDemo } from '../demo/demo.js';
+import { onFatalExit } from './fatal-exit.js';
 
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
@@ -32,13 +33,18 @@ export async function webCommand(store: ProfileStore, args: string[]): Promise<n
   else process.stderr.write(`tunnelvision: dashboard at ${server.url}\n(loopback only; the token in the address is the key — keep it private)\n`);
   await service.startAtLaunch();
   await demoSetup?.start(service);
+  const shutdown = async (): Promise<void> => {
+    await server.close();
+    await service.dispose();
+    await demoSetup?.stop();
+  };
+  const forgetFatal = onFatalExit(shutdown);
   return new Promise((resolve) => {
     const stop = async (): Promise<void> => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await server.close();
-      await service.dispose();
-      await demoSetup?.stop();
+      forgetFatal();
+      await shutdown();
       resolve(0);
     };
     process.on('SIGINT', stop);

@@ -23,6 +23,32 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/**
+ * The WebSocket carries the token as a second subprotocol (`tunnelvision`, `token.<token>`):
+ * unlike a query string it never lands in a URL, a log line or a Referer, and unlike a first
+ * message it is checked before the upgrade, so a socket without it is never opened.
+ */
+export const API_PROTOCOL = 'tunnelvision';
+export const TOKEN_PROTOCOL_PREFIX = 'token.';
+
+function tokenFromProtocols(header: string | undefined): string | null {
+  if (!header) return null;
+  const offered = header.split(',').map((p) => p.trim());
+  if (!offered.includes(API_PROTOCOL)) return null;
+  const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return token ? token.slice(TOKEN_PROTOCOL_PREFIX.length) : null;
+}
+
+/** The decoded path of a request target, or null for one that is not a valid origin-form URL. */
+function requestPath(target: string | undefined): string | null {
+  if (!target || !target.startsWith('/')) return null;
+  try {
+    return decodeURIComponent(new URL(target, 'http://x').pathname);
+  } catch {
+    return null;
+  }
+}
+
 function securityHeaders(port: number): Record<string, string> {
   return {
     'Content-Security-Policy': [
@@ -53,17 +79,32 @@ export async function startWebServer(service: ApiService, staticDir: string, por
   let actualPort = 0;
   const sockets = new Set<Socket>();
 
+  // DNS rebinding: a foreign name that resolves to 127.0.0.1 reaches this port, but carries its
+  // own name in Host; only our two spellings of loopback are served.
+  const hostOk = (req: IncomingMessage): boolean =>
+    req.headers.host === `127.0.0.1:${actualPort}` || req.headers.host === `localhost:${actualPort}`;
+
   const serveStatic = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const headers = securityHeaders(actualPort);
+    if (!hostOk(req)) {
+      res.writeHead(421, headers).end();
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, headers).end();
       return;
     }
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const pathname = requestPath(req.url);
+    if (pathname === null) {
+      res.writeHead(400, headers).end();
+      return;
+    }
     const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
     const root = resolve(staticDir);
     const file = resolve(root, relative);
-    if (!file.startsWith(root + sep)) {
+    // Source maps would hand the whole source to anyone on the machine; the build makes none,
+    // and a stale one left in the folder is not served either.
+    if (!file.startsWith(root + sep) || file.endsWith('.map')) {
       res.writeHead(404, headers).end();
       return;
     }
@@ -77,12 +118,19 @@ export async function startWebServer(service: ApiService, staticDir: string, por
     }
   };
 
-  const http = createServer((req, res) => void serveStatic(req, res));
+  const http = createServer((req, res) => {
+    // No request may take the process (and every tunnel) down: whatever escapes is a 500.
+    serveStatic(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, securityHeaders(actualPort));
+      res.end();
+    });
+  });
   http.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // The answer names our protocol only, never echoes the token.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: () => API_PROTOCOL });
 
   const expected = Buffer.from(token);
   const tokenOk = (given: string | null): boolean => {
@@ -91,17 +139,24 @@ export async function startWebServer(service: ApiService, staticDir: string, por
     return g.length === expected.length && timingSafeEqual(g, expected);
   };
 
-  http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = req.headers.origin;
-    const allowed = [`http://127.0.0.1:${actualPort}`, `http://localhost:${actualPort}`];
+  http.on('upgrade', (req, socket: Socket, head) => {
+    socket.on('error', () => socket.destroy());
     const refuse = (status: string): void => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (url.pathname !== '/api') return refuse('404 Not Found');
-    if (!tokenOk(url.searchParams.get('token'))) return refuse('401 Unauthorized');
-    if (!origin || !allowed.includes(origin)) return refuse('403 Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    try {
+      const origin = req.headers.origin;
+      const allowed = [`http://127.0.0.1:${actualPort}`, `http://localhost:${actualPort}`];
+      if (!hostOk(req)) return refuse('421 Misdirected Request');
+      const pathname = requestPath(req.url);
+      if (pathname === null) return refuse('400 Bad Request');
+      if (pathname !== '/api') return refuse('404 Not Found');
+      if (!tokenOk(tokenFromProtocols(req.headers['sec-websocket-protocol']))) return refuse('401 Unauthorized');
+      if (!origin || !allowed.includes(origin)) return refuse('403 Forbidden');
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    } catch {
+      refuse('400 Bad Request');
+    }
   });
 
   const attach = (ws: WebSocket): void => {

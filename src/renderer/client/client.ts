@@ -23,12 +23,15 @@ class WebSocketClient implements ContractClient {
   private queue: string[] = [];
   private retryMs = 500;
 
-  constructor(private readonly url: string) {
+  constructor(
+    private readonly url: string,
+    private readonly protocols: string[],
+  ) {
     this.open();
   }
 
   private open(): void {
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(this.url, this.protocols);
     this.ws = ws;
     ws.onopen = () => {
       this.retryMs = 500;
@@ -100,5 +103,6 @@ export function createClient(): ContractClient {
     history.replaceState(null, '', location.pathname);
   }
   const token = fromHash ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
-  return new WebSocketClient(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+  // The token rides in the subprotocol list, never in the URL (see src/main/web/server.ts).
+  return new WebSocketClient(`ws://${location.host}/api`, ['tunnelvision', `token.${token}`]);
 }
