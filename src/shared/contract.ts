@@ -140,7 +140,14 @@ export const COMMANDS = {
     output: Empty,
   },
   'secrets.set': {
-    input: z.strictObject({ profileId: Id, kind: z.enum(['password', 'passphrase']), keyFile: z.string().min(1).max(4096).optional(), secret: z.string().min(1).max(4096) }),
+    input: z.strictObject({
+      profileId: Id,
+      kind: z.enum(['password', 'passphrase']),
+      keyFile: z.string().min(1).max(4096).optional(),
+      /** The hop a password is for (`user@host:port`, one of the profile's hops); the destination when absent. */
+      hop: z.string().min(1).max(600).optional(),
+      secret: z.string().min(1).max(4096),
+    }),
     output: z.object({ stored: z.boolean(), unavailable: z.string().nullable() }),
   },
   'connections.list': { input: z.strictObject({ tunnel: Id }), output: z.array(ConnectionSchema) },

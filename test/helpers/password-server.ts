@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import ssh2 from 'ssh2';
 import { knownHostsFor } from './fixtures.js';
 
@@ -10,7 +11,10 @@ export interface PasswordServer {
   close(): Promise<void>;
 }
 
-/** An ssh2 server that accepts `user` with `password` only, and allows direct-tcpip. */
+/**
+ * An ssh2 server that accepts `user` with `password` only, and carries direct-tcpip channels to
+ * loopback (so it can serve as a jump host).
+ */
 export async function startPasswordServer(hostKeyPath: string, user: string, password: string): Promise<PasswordServer> {
   const { Server, utils } = ssh2;
   const hostKey = readFileSync(hostKeyPath);
@@ -22,6 +26,18 @@ export async function startPasswordServer(hostKeyPath: string, user: string, pas
         if (ctx.username === user && ctx.password === password) return ctx.accept();
       }
       ctx.reject(['password']);
+    });
+    client.on('ready', () => {
+      client.on('tcpip', (accept, reject, info) => {
+        if (!['127.0.0.1', 'localhost'].includes(info.destIP)) return reject();
+        const target = connect(info.destPort, '127.0.0.1');
+        target.once('error', () => reject());
+        target.once('connect', () => {
+          const channel = accept();
+          target.pipe(channel).pipe(target);
+          target.on('error', () => channel.destroy());
+        });
+      });
     });
     client.on('error', () => undefined);
   });

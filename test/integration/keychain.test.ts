@@ -103,6 +103,63 @@ describe.skipIf(skip)('secrets in a real gnome-keyring (Secret Service over D-Bu
     logs.push(JSON.stringify(after.events), after.stderr);
   });
 
+  it('a password is offered only to the hop it was saved for: a jump host that asks never gets the destination\'s', async () => {
+    const JUMP_PASSWORD = `jump-${Date.now()}`;
+    const jump = await startPasswordServer(join(hostKeyDir, 'key'), 'alice', JUMP_PASSWORD);
+    try {
+      const known = join(hostKeyDir, 'known_both');
+      writeFileSync(known, `${readFileSync(server.knownHosts, 'utf8')}\n${readFileSync(jump.knownHosts, 'utf8')}\n`);
+      const add = await runCli(['--config-dir', configDir, 'profiles', 'add', '--name', 'via-jump', '--', 'ssh', '-J', `alice@127.0.0.1:${jump.port}`, '-p', String(server.port), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes', '-i', '/nonexistent', '-D', '0', 'alice@127.0.0.1']);
+      expect(add.code, add.stderr).toBe(0);
+      const dest = await runCliWithInput(['--config-dir', configDir, 'secret', 'set', 'via-jump'], SENTINEL, keyring.env);
+      expect(dest.code, dest.stderr).toBe(0);
+      expect(dest.stderr).toContain(`the password for alice@127.0.0.1:${server.port}`);
+
+      // Only the destination's password is stored: the jump host asks, and gets nothing.
+      const refused = new CliTunnel(['via-jump'], { env: keyring.env, configDir });
+      const failed = await refused.waitFor((e) => e.event === 'state' && e.state === 'failed');
+      expect((failed.error as { code: string }).code).toBe('AUTH_FAILED');
+      await refused.exited;
+      expect(jump.offered).not.toContain(SENTINEL);
+
+      const forJump = await runCliWithInput(['--config-dir', configDir, 'secret', 'set', 'via-jump', '--hop', `alice@127.0.0.1:${jump.port}`], JUMP_PASSWORD, keyring.env);
+      expect(forJump.code, forJump.stderr).toBe(0);
+      const offeredBefore = server.offered.length;
+      const up = new CliTunnel(['via-jump'], { env: keyring.env, configDir });
+      const state = await up.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
+      expect(state.state, JSON.stringify(state)).toBe('up');
+      expect(await up.stop()).toBe(0);
+      expect(jump.offered).toEqual([JUMP_PASSWORD]);
+      expect(server.offered.slice(offeredBefore)).toEqual([SENTINEL]);
+
+      const wrongHop = await runCliWithInput(['--config-dir', configDir, 'secret', 'set', 'via-jump', '--hop', 'mallory@evil.example:22'], 'x', keyring.env);
+      expect(wrongHop.code).toBe(2);
+      expect(wrongHop.stderr).toMatch(/\[BAD_ARGUMENT\].*not a hop of this profile/);
+    } finally {
+      await jump.close();
+    }
+  });
+
+  it('a password stored by an earlier version (one per profile) moves to the destination hop', async () => {
+    await withEnv(keyring.env, async () => {
+      const { openKeychain, legacyPasswordAccount, secretAccount } = await import('../../src/main/store/secret-store.js');
+      const { ProfileStore } = await import('../../src/main/store/profile-store.js');
+      const kc = (await openKeychain()).store!;
+      const profile = await new ProfileStore(configDir).get('pw');
+      const perHop = secretAccount(profile.id, { kind: 'password', hop: `alice@127.0.0.1:${server.port}` });
+      await kc.delete(perHop);
+      await kc.set(legacyPasswordAccount(profile.id), SENTINEL);
+      const offeredBefore = server.offered.length;
+      const up = new CliTunnel(['pw'], { env: keyring.env, configDir });
+      const state = await up.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
+      expect(state.state, JSON.stringify(state)).toBe('up');
+      expect(await up.stop()).toBe(0);
+      expect(server.offered.slice(offeredBefore)).toEqual([SENTINEL]);
+      expect(await kc.get(legacyPasswordAccount(profile.id))).toBeNull();
+      expect(await kc.get(perHop)).toBe(SENTINEL);
+    });
+  });
+
   it('the sentinel is nowhere: not in the data directory, not in any output', () => {
     expect(everything(configDir)).not.toContain(SENTINEL);
     expect(logs.join('\n')).not.toContain(SENTINEL);

@@ -9,6 +9,7 @@ import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { importSshConfig, loadSshConfig } from '../openssh/import.js';
 import { ProfileStore, newProfileId } from '../store/profile-store.js';
 import { openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
+import { passwordHop } from '../engine/keychain-prompter.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { PromptBroker } from './prompt-broker.js';
 import { splitShellWords } from './shell-words.js';
@@ -157,12 +158,12 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.answer(id, answer);
       return {};
     },
-    'secrets.set': async ({ profileId, kind, keyFile, secret }) => {
-      await this.options.store.get(profileId);
+    'secrets.set': async ({ profileId, kind, keyFile, hop, secret }) => {
+      const saved = await this.options.store.get(profileId);
       const keychain = await this.secretsStore();
       if (!keychain.store) return { stored: false, unavailable: keychain.unavailable };
       if (kind === 'passphrase' && !keyFile) throw new TunnelError('BAD_ARGUMENT', 'a passphrase needs the key file it unlocks');
-      const account = secretAccount(profileId, kind === 'password' ? { kind } : { kind, keyFile: keyFile! });
+      const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(runnable(saved), hop) } : { kind, keyFile: keyFile! });
       await keychain.store.set(account, secret);
       return { stored: true, unavailable: null };
     },

@@ -1,6 +1,10 @@
 import { TunnelError } from '../../shared/errors.js';
+import { runnable } from '../../shared/saved-profile.js';
+import { passwordHop } from '../engine/keychain-prompter.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { requireKeychain, secretAccount, type SecretKind } from '../store/secret-store.js';
+
+export const SECRET_USAGE = 'tunnelvision secret set|delete <profile> [--hop user@host:port | --passphrase KEYFILE]  (the secret is read from stdin)';
 
 async function readSecretFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -20,25 +24,31 @@ async function readSecretFromStdin(): Promise<string> {
  */
 export async function secretCommand(store: ProfileStore, args: string[]): Promise<number> {
   const [sub, name, ...rest] = args;
-  if ((sub !== 'set' && sub !== 'delete') || !name) {
-    throw new TunnelError('BAD_ARGUMENT', 'usage: tunnelvision secret set|delete <profile> [--passphrase KEYFILE]  (the secret is read from stdin)');
+  if ((sub !== 'set' && sub !== 'delete') || !name) throw new TunnelError('BAD_ARGUMENT', `usage: ${SECRET_USAGE}`);
+  let keyFile: string | undefined;
+  let hop: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i]!;
+    const value = rest[++i];
+    if (flag === '--passphrase' && value) keyFile = value;
+    else if (flag === '--hop' && value) hop = value;
+    else if (flag === '--passphrase' || flag === '--hop') throw new TunnelError('BAD_ARGUMENT', flag === '--hop' ? '--hop needs user@host:port' : '--passphrase needs the key file it unlocks');
+    else throw new TunnelError('BAD_ARGUMENT', `unknown argument ${flag}`);
   }
-  let kind: SecretKind = { kind: 'password' };
-  if (rest[0] === '--passphrase') {
-    if (!rest[1]) throw new TunnelError('BAD_ARGUMENT', '--passphrase needs the key file it unlocks');
-    kind = { kind: 'passphrase', keyFile: rest[1] };
-  } else if (rest.length > 0) throw new TunnelError('BAD_ARGUMENT', `unknown argument ${rest[0]}`);
+  if (keyFile !== undefined && hop !== undefined) throw new TunnelError('BAD_ARGUMENT', 'a passphrase belongs to its key file, not to a hop: give --passphrase or --hop, not both');
   const profile = await store.get(name);
+  const kind: SecretKind = keyFile !== undefined ? { kind: 'passphrase', keyFile } : { kind: 'password', hop: passwordHop(runnable(profile), hop) };
+  const what = kind.kind === 'password' ? `the password for ${kind.hop}` : `the passphrase of ${kind.keyFile}`;
   const keychain = await requireKeychain();
   const account = secretAccount(profile.id, kind);
   if (sub === 'delete') {
     const existed = await keychain.delete(account);
-    process.stderr.write(existed ? `tunnelvision: deleted the ${kind.kind} of ${profile.name}\n` : `tunnelvision: no ${kind.kind} was stored for ${profile.name}\n`);
+    process.stderr.write(existed ? `tunnelvision: deleted ${what} (${profile.name})\n` : `tunnelvision: nothing was stored as ${what} (${profile.name})\n`);
     return 0;
   }
   const secret = await readSecretFromStdin();
   if (secret === '') throw new TunnelError('BAD_ARGUMENT', 'no secret on stdin');
   await keychain.set(account, secret);
-  process.stderr.write(`tunnelvision: stored the ${kind.kind} of ${profile.name} in the keychain\n`);
+  process.stderr.write(`tunnelvision: stored ${what} (${profile.name}) in the keychain\n`);
   return 0;
 }

@@ -18,8 +18,10 @@ Usage:
   tunnelvision profiles add --name NAME [--group G] -- <ssh command line>
   tunnelvision import [--json] [--save] [PATH]
       Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
-  tunnelvision secret set|delete NAME [--passphrase KEYFILE]
+  tunnelvision secret set|delete NAME [--hop user@host:port | --passphrase KEYFILE]
       Store (from stdin) or delete a profile's password or key passphrase in the OS keychain.
+      A password belongs to one hop (the destination unless --hop names a jump host) and is
+      offered to that server only.
   tunnelvision web [--port N] [--json] [--demo]
       Serve the dashboard on 127.0.0.1 (the printed address carries the access token).
       --demo: sample tunnels of every kind through embedded SSH servers, with live traffic.

@@ -16,7 +16,7 @@ import { RateWindow } from './rate-window.js';
 import { whenReachable } from './reachability.js';
 import { SshSession, type LogLevel } from './session.js';
 import type { SecretStore } from '../store/secret-store.js';
-import { keychainPrompter } from './keychain-prompter.js';
+import { hopLabels, keychainPrompter } from './keychain-prompter.js';
 import { TrafficCounter } from './traffic.js';
 
 export interface TunnelOptions {
@@ -240,7 +240,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     }
     let session: SshSession;
     const { secrets } = this.options;
-    const prompter = secrets ? keychainPrompter(secrets.store, secrets.profileId, this.options.prompter) : this.options.prompter;
+    const prompter = secrets
+      ? keychainPrompter(secrets.store, secrets.profileId, hopLabels(this.profile).at(-1)!, this.options.prompter)
+      : this.options.prompter;
     try {
       session = await SshSession.open({
         profile: this.profile,

@@ -13,11 +13,34 @@ export interface SecretStore {
 export const KEYCHAIN_SERVICE = 'tunnelvision';
 const MAX_SECRET_LENGTH = 4096;
 
-export type SecretKind = { kind: 'password' } | { kind: 'passphrase'; keyFile: string };
+/**
+ * A password belongs to one hop (`user@host:port`): it is sent to that server and no other, so a
+ * jump host that asks cannot receive the destination's. A key passphrase never leaves this
+ * machine (it unlocks a local file), so it belongs to the key file.
+ */
+export type SecretKind = { kind: 'password'; hop: string } | { kind: 'passphrase'; keyFile: string };
 
 /** The keychain account name for one secret of one profile. */
 export function secretAccount(profileId: string, secret: SecretKind): string {
-  return secret.kind === 'password' ? `${profileId}/password` : `${profileId}/passphrase/${secret.keyFile}`;
+  return secret.kind === 'password' ? `${profileId}/password/${secret.hop}` : `${profileId}/passphrase/${secret.keyFile}`;
+}
+
+/** Where earlier versions kept a profile's one password, offered to whichever hop asked. */
+export function legacyPasswordAccount(profileId: string): string {
+  return `${profileId}/password`;
+}
+
+/**
+ * Moves a password stored the old way to the destination hop it was meant for. A password
+ * already stored for that hop wins; the old entry goes either way.
+ */
+export async function migrateLegacyPassword(store: SecretStore, profileId: string, destinationHop: string): Promise<void> {
+  const legacy = legacyPasswordAccount(profileId);
+  const old = await store.get(legacy);
+  if (old === null) return;
+  const account = secretAccount(profileId, { kind: 'password', hop: destinationHop });
+  if ((await store.get(account)) === null) await store.set(account, old);
+  await store.delete(legacy);
 }
 
 interface Keytar {
