@@ -19,24 +19,35 @@ interface Pending {
 export class PromptBroker extends EventEmitter<{ prompt: [Prompt]; closed: [string] }> {
   private readonly pending = new Map<string, Pending>();
 
-  private ask(prompt: Prompt): Promise<Answer> {
+  /** A question lives as long as the connection attempt that asked it (`signal`). */
+  private ask(prompt: Prompt, signal: AbortSignal | undefined): Promise<Answer> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve(declined(prompt));
       this.pending.set(prompt.id, { prompt, resolve });
       this.emit('prompt', prompt);
+      signal?.addEventListener('abort', () => this.close(prompt.id, declined(prompt)), { once: true });
     });
   }
 
   prompterFor(tunnel: string): Prompter {
     return {
-      hostKey: async (q) => {
-        const answer = await this.ask({ id: randomUUID(), tunnel, kind: 'host-key', ...q });
+      hostKey: async (q, signal) => {
+        const answer = await this.ask({ id: randomUUID(), tunnel, kind: 'host-key', ...q }, signal);
         return typeof answer === 'string' ? answer : 'reject';
       },
-      secret: async (q) => {
-        const answer = await this.ask({ id: randomUUID(), tunnel, ...q });
+      secret: async (q, signal) => {
+        const answer = await this.ask({ id: randomUUID(), tunnel, ...q }, signal);
         return typeof answer === 'object' ? answer.secret : null;
       },
     };
+  }
+
+  private close(id: string, answer: Answer): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    this.emit('closed', id);
+    p.resolve(answer);
   }
 
   answer(id: string, answer: Answer): void {
@@ -46,9 +57,7 @@ export class PromptBroker extends EventEmitter<{ prompt: [Prompt]; closed: [stri
     if (isHostKey !== (typeof answer === 'string')) {
       throw new TunnelError('BAD_ARGUMENT', isHostKey ? 'a host-key question takes accept-once, accept-always or reject' : 'this question takes a secret');
     }
-    this.pending.delete(id);
-    this.emit('closed', id);
-    p.resolve(answer);
+    this.close(id, answer);
   }
 
   open(): Prompt[] {
@@ -58,10 +67,11 @@ export class PromptBroker extends EventEmitter<{ prompt: [Prompt]; closed: [stri
   /** Withdraws a tunnel's questions (it was stopped): host keys rejected, secrets declined. */
   withdraw(tunnel: string): void {
     for (const [id, p] of this.pending) {
-      if (p.prompt.tunnel !== tunnel) continue;
-      this.pending.delete(id);
-      this.emit('closed', id);
-      p.resolve(p.prompt.kind === 'host-key' ? 'reject' : { secret: null });
+      if (p.prompt.tunnel === tunnel) this.close(id, declined(p.prompt));
     }
   }
+}
+
+function declined(prompt: Prompt): Answer {
+  return prompt.kind === 'host-key' ? 'reject' : { secret: null };
 }

@@ -6,8 +6,9 @@ import type { HostKeyAnswer, HostKeyQuestion, Prompter, SecretQuestion } from '.
 export class TerminalPrompter implements Prompter {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private ask(question: string, hidden: boolean): Promise<string | null> {
+  private ask(question: string, hidden: boolean, signal: AbortSignal | undefined): Promise<string | null> {
     const run = async (): Promise<string | null> => {
+      if (signal?.aborted) return null;
       let muted = false;
       const output = new Writable({
         write: (chunk: Buffer, _enc, cb) => {
@@ -17,13 +18,26 @@ export class TerminalPrompter implements Prompter {
       });
       const rl = createInterface({ input: process.stdin, output, terminal: true });
       return new Promise<string | null>((resolve) => {
+        let open = true;
+        const withdraw = (): void => {
+          if (!open) return;
+          muted = false;
+          process.stderr.write('\n(the connection attempt ended; question withdrawn)\n');
+          rl.close();
+        };
         rl.question(question, (answer) => {
+          open = false;
           rl.close();
           if (hidden) process.stderr.write('\n');
           resolve(answer);
         });
         muted = hidden;
-        rl.once('close', () => resolve(null));
+        rl.once('close', () => {
+          open = false;
+          signal?.removeEventListener('abort', withdraw);
+          resolve(null);
+        });
+        signal?.addEventListener('abort', withdraw, { once: true });
       });
     };
     // One question at a time, even when two hops ask at once.
@@ -32,7 +46,7 @@ export class TerminalPrompter implements Prompter {
     return next;
   }
 
-  async hostKey(q: HostKeyQuestion): Promise<HostKeyAnswer> {
+  async hostKey(q: HostKeyQuestion, signal?: AbortSignal): Promise<HostKeyAnswer> {
     const name = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
     const extra = q.otherTypes.length > 0 ? `\nThis host is known with other key types: ${q.otherTypes.join(', ')}.` : '';
     for (;;) {
@@ -40,6 +54,7 @@ export class TerminalPrompter implements Prompter {
         `The authenticity of host '${name}' can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.${extra}\n` +
           `Are you sure you want to continue connecting (yes/no/[fingerprint])? `,
         false,
+        signal,
       );
       if (answer === null) return 'reject';
       const a = answer.trim();
@@ -49,7 +64,7 @@ export class TerminalPrompter implements Prompter {
     }
   }
 
-  secret(q: SecretQuestion): Promise<string | null> {
-    return this.ask(`${q.prompt} `, !q.echo);
+  secret(q: SecretQuestion, signal?: AbortSignal): Promise<string | null> {
+    return this.ask(`${q.prompt} `, !q.echo, signal);
   }
 }

@@ -42,7 +42,7 @@ export function keychainPrompter(store: SecretStore, profileId: string, destinat
     return password ? secretAccount(profileId, { kind: 'password', hop: hopLabel(q) }) : null;
   };
   const prompter: Prompter = {
-    secret: async (q) => {
+    secret: async (q, signal) => {
       migrated ??= migrateLegacyPassword(store, profileId, destinationHop).catch(() => undefined);
       await migrated;
       const account = accountFor(q);
@@ -51,7 +51,7 @@ export function keychainPrompter(store: SecretStore, profileId: string, destinat
         const stored = await store.get(account).catch(() => null);
         if (stored !== null) return stored;
       }
-      return inner.secret ? inner.secret(q) : null;
+      return inner.secret ? inner.secret(q, signal) : null;
     },
   };
   if (inner.hostKey) prompter.hostKey = inner.hostKey.bind(inner);

@@ -176,11 +176,15 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       keepaliveInterval: keepaliveMs,
       keepaliveCountMax: profile.keepalive.countMax,
       hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+        // The answer may come after the connection is gone (a dialog withdrawn when the server
+        // gave up): ssh2 throws if told anything then, so only a live handshake hears it.
         verifier.verify(key, timer.during).then(
-          () => verify(true),
+          () => {
+            if (!settled) verify(true);
+          },
           (err: TunnelError) => {
             earlyFailure = err;
-            verify(false);
+            if (!settled) verify(false);
           },
         );
       }) as unknown as ConnectConfig['hostVerifier'],

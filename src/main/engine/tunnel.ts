@@ -17,6 +17,7 @@ import { whenReachable } from './reachability.js';
 import { SshSession, type LogLevel } from './session.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { hopLabels, keychainPrompter } from './keychain-prompter.js';
+import { promptsForAttempt } from './prompts.js';
 import { TrafficCounter } from './traffic.js';
 
 export interface TunnelOptions {
@@ -240,9 +241,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     }
     let session: SshSession;
     const { secrets } = this.options;
-    const prompter = secrets
+    const asker = secrets
       ? keychainPrompter(secrets.store, secrets.profileId, hopLabels(this.profile).at(-1)!, this.options.prompter)
       : this.options.prompter;
+    // Questions belong to this attempt: once it has ended, a dialog still open is withdrawn.
+    const attempt = new AbortController();
+    const prompter = asker ? promptsForAttempt(asker, attempt.signal) : undefined;
     try {
       session = await SshSession.open({
         profile: this.profile,
@@ -252,9 +256,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         ...(this.run ? { signal: this.run.abort.signal } : {}),
       });
     } catch (err) {
+      attempt.abort();
       if (this.isCurrent(generation)) await this.onConnectFailed(generation, err);
       return;
     }
+    attempt.abort();
     if (!this.isCurrent(generation)) {
       await session.close();
       return;
