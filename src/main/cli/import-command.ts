@@ -4,6 +4,7 @@ import { importSshConfig } from '../openssh/import.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { findProfile } from '../store/profile-store.js';
 import { newSavedProfile } from '../../shared/saved-profile.js';
+import { jsonLine, print, say } from './terminal-text.js';
 
 /**
  * `tunnelvision import [--json] [--save] [path]`: profiles from ~/.ssh/config. Nothing in the
@@ -20,16 +21,16 @@ export async function importCommand(store: ProfileStore, args: string[]): Promis
   if (result.problems.some((p) => p.line === 0 && /cannot read/.test(p.message)) && result.profiles.length === 0) {
     throw new TunnelError('SSH_CONFIG_UNREADABLE', `${result.problems[0]!.file}: ${result.problems[0]!.message}`);
   }
-  for (const p of result.problems) process.stderr.write(`tunnelvision: warning: ${p.file}:${p.line}: ${p.message}\n`);
-  for (const s of result.skipped) process.stderr.write(`tunnelvision: skipped: ${s}\n`);
-  if (json) process.stdout.write(`${JSON.stringify(result.profiles)}\n`);
+  for (const p of result.problems) say(`tunnelvision: warning: ${p.file}:${p.line}: ${p.message}\n`);
+  for (const s of result.skipped) say(`tunnelvision: skipped: ${s}\n`);
+  if (json) process.stdout.write(jsonLine(result.profiles));
   else {
     for (const p of result.profiles) {
       const forwards = p.forwards.map(describeForward).join('; ') || 'no forwards';
-      process.stdout.write(`${p.name}: ${p.user ? `${p.user}@` : ''}${p.host}:${p.port} — ${forwards}\n`);
-      for (const w of p.warnings) process.stdout.write(`  warning: ${w}\n`);
+      print(`${p.name}: ${p.user ? `${p.user}@` : ''}${p.host}:${p.port} — ${forwards}\n`);
+      for (const w of p.warnings) print(`  warning: ${w}\n`);
     }
-    if (!save && result.profiles.length > 0) process.stdout.write(`(run with --save to keep these as profiles)\n`);
+    if (!save && result.profiles.length > 0) print(`(run with --save to keep these as profiles)\n`);
   }
   if (save) {
     let added = 0;
@@ -42,7 +43,7 @@ export async function importCommand(store: ProfileStore, args: string[]): Promis
       }
       return profiles;
     });
-    process.stderr.write(`tunnelvision: saved ${added} new profile(s) to ${store.path}\n`);
+    say(`tunnelvision: saved ${added} new profile(s) to ${store.path}\n`);
   }
   return 0;
 }

@@ -14,6 +14,7 @@ import { secretCommand } from './secret-command.js';
 import { webCommand } from './web-command.js';
 import { runUp } from './up.js';
 import { USAGE } from './usage.js';
+import { jsonLine, print, say } from './terminal-text.js';
 
 /** Bad input exits 2 with one line on stderr; never a stack trace. */
 export const EXIT_USAGE = 2;
@@ -90,19 +91,19 @@ export async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${USAGE}\n`);
+      print(`${USAGE}\n`);
       return command === undefined ? EXIT_USAGE : 0;
     case '--version':
     case '-V':
-      process.stdout.write(`tunnelvision ${version()}\n`);
+      print(`tunnelvision ${version()}\n`);
       return 0;
     case 'parse': {
       const { json, rest } = splitArgs(args, ['--json']);
       const { profile, warnings } = parseSshCommand(rest, { sshConfig: loadSshConfig });
-      if (json) process.stdout.write(`${JSON.stringify({ ...profile, warnings })}\n`);
+      if (json) process.stdout.write(jsonLine({ ...profile, warnings }));
       else {
-        process.stdout.write(`${JSON.stringify(profile, null, 2)}\n`);
-        for (const w of warnings) process.stderr.write(`tunnelvision: warning: ${w}\n`);
+        print(`${JSON.stringify(profile, null, 2)}\n`);
+        for (const w of warnings) say(`tunnelvision: warning: ${w}\n`);
       }
       return 0;
     }
@@ -124,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
         if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
         const keychain = await openKeychain();
-        if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
+        if (keychain.unavailable && !flags.json) say(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
         return runUp(profile, [], { json: flags.json, verbose: flags.verbose, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
       }
       const { profile, warnings, verbosity } = parseSshCommand(flags.rest, { sshConfig: loadSshConfig });
@@ -143,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
 function onInternalError(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   const frames = err instanceof Error && err.stack ? err.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
-  process.stderr.write(`tunnelvision: internal error [INTERNAL]: ${message}\n${frames.join('\n')}\n`);
+  say(`tunnelvision: internal error [INTERNAL]: ${message}\n${frames.join('\n')}\n`);
   void fatalExit(EXIT_FAILED);
 }
 process.on('uncaughtException', onInternalError);
@@ -155,7 +156,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const info = toErrorInfo(err);
-    process.stderr.write(`tunnelvision: error [${info.code}]: ${info.message}\n`);
+    say(`tunnelvision: error [${info.code}]: ${info.message}\n`);
     process.exitCode = err instanceof TunnelError ? EXIT_USAGE : EXIT_FAILED;
   },
 );

@@ -5,6 +5,7 @@ import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/import.js';
 import { describeForward } from '../../shared/profile.js';
 import type { ProfileStore } from '../store/profile-store.js';
+import { jsonLine, print, say } from './terminal-text.js';
 
 function takeFlag(args: string[], flag: string): string | null {
   const i = args.indexOf(flag);
@@ -26,19 +27,19 @@ export async function profilesCommand(store: ProfileStore, args: string[]): Prom
   const [sub, ...rest] = args;
   const json = rest.includes('--json');
   const positional = rest.filter((a) => a !== '--json');
-  const out = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+  const out = (value: unknown): void => void process.stdout.write(jsonLine(value));
   switch (sub) {
     case 'list': {
       const profiles = await store.list();
       if (json) out(profiles);
-      else if (profiles.length === 0) process.stdout.write(`no saved profiles in ${store.path}\n`);
-      else for (const p of profiles) process.stdout.write(`${summary(p)}\n`);
+      else if (profiles.length === 0) print(`no saved profiles in ${store.path}\n`);
+      else for (const p of profiles) print(`${summary(p)}\n`);
       return 0;
     }
     case 'show': {
       const p = await store.get(needName(positional));
       if (json) out(p);
-      else process.stdout.write(`${summary(p)}\n${profileToCommand(runnable(p))}\n`);
+      else print(`${summary(p)}\n${profileToCommand(runnable(p))}\n`);
       return 0;
     }
     case 'add': {
@@ -51,22 +52,23 @@ export async function profilesCommand(store: ProfileStore, args: string[]): Prom
       if (unknown.length > 0) throw new TunnelError('BAD_ARGUMENT', `unknown flag ${unknown[0]}`);
       if (!name) throw new TunnelError('BAD_ARGUMENT', 'profiles add needs --name NAME');
       const { profile, warnings } = parseSshCommand(rest.slice(dash + 1), { sshConfig: loadSshConfig });
-      for (const w of warnings) process.stderr.write(`tunnelvision: warning: ${w}\n`);
+      for (const w of warnings) say(`tunnelvision: warning: ${w}\n`);
       const saved = await store.add(newSavedProfile(name, profile, { group }));
       if (json) out(saved);
-      else process.stdout.write(`saved ${summary(saved)}\n`);
+      else print(`saved ${summary(saved)}\n`);
       return 0;
     }
     case 'remove': {
       const removed = await store.remove(needName(positional));
-      process.stdout.write(json ? `${JSON.stringify({ removed: removed.id })}\n` : `removed ${removed.name}\n`);
+      if (json) out({ removed: removed.id });
+      else print(`removed ${removed.name}\n`);
       return 0;
     }
     case 'export': {
       const format = takeFlag(positional, '--format') ?? 'ssh';
       const p = await store.get(needName(positional));
-      if (format === 'ssh') process.stdout.write(`${profileToCommand(runnable(p))}\n`);
-      else if (format === 'config') process.stdout.write(profileToSshConfig(p.name.replace(/\s+/g, '-'), runnable(p)));
+      if (format === 'ssh') print(`${profileToCommand(runnable(p))}\n`);
+      else if (format === 'config') print(profileToSshConfig(p.name.replace(/\s+/g, '-'), runnable(p)));
       else throw new TunnelError('BAD_ARGUMENT', `--format must be ssh or config, not '${format}'`);
       return 0;
     }

@@ -3,6 +3,7 @@ import { runnable } from '../../shared/saved-profile.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { requireKeychain, secretAccount, type SecretKind } from '../store/secret-store.js';
+import { say } from './terminal-text.js';
 
 export const SECRET_USAGE = 'tunnelvision secret set|delete <profile> [--hop user@host:port | --passphrase KEYFILE]  (the secret is read from stdin)';
 
@@ -43,12 +44,12 @@ export async function secretCommand(store: ProfileStore, args: string[]): Promis
   const account = secretAccount(profile.id, kind);
   if (sub === 'delete') {
     const existed = await keychain.delete(account);
-    process.stderr.write(existed ? `tunnelvision: deleted ${what} (${profile.name})\n` : `tunnelvision: nothing was stored as ${what} (${profile.name})\n`);
+    say(existed ? `tunnelvision: deleted ${what} (${profile.name})\n` : `tunnelvision: nothing was stored as ${what} (${profile.name})\n`);
     return 0;
   }
   const secret = await readSecretFromStdin();
   if (secret === '') throw new TunnelError('BAD_ARGUMENT', 'no secret on stdin');
   await keychain.set(account, secret);
-  process.stderr.write(`tunnelvision: stored ${what} (${profile.name}) in the keychain\n`);
+  say(`tunnelvision: stored ${what} (${profile.name}) in the keychain\n`);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { visible } from './terminal-text.js';
 import type { HostKeyAnswer, HostKeyQuestion, Prompter, SecretQuestion } from '../engine/prompts.js';
 
 /** Asks on the terminal, like ssh(1): yes/no/fingerprint for host keys, hidden input for secrets. */
@@ -25,7 +26,8 @@ export class TerminalPrompter implements Prompter {
           process.stderr.write('\n(the connection attempt ended; question withdrawn)\n');
           rl.close();
         };
-        rl.question(question, (answer) => {
+        // The prompt text may come from the server (keyboard-interactive): never raw escapes.
+        rl.question(visible(question), (answer) => {
           open = false;
           rl.close();
           if (hidden) process.stderr.write('\n');

@@ -4,6 +4,7 @@ import { Tunnel } from '../engine/tunnel.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { onFatalExit } from './fatal-exit.js';
 import { TerminalPrompter } from './terminal-prompter.js';
+import { jsonLine, say } from './terminal-text.js';
 
 export interface UpOptions {
   json: boolean;
@@ -32,7 +33,7 @@ function describe(change: TunnelStateChange): string {
  */
 export async function runUp(profile: Profile, warnings: string[], options: UpOptions): Promise<number> {
   const emit = (event: object): void => {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
+    process.stdout.write(jsonLine(event));
   };
   const interactive = !options.json && process.stdin.isTTY === true;
   // Constructed here so a contradictory profile (lazy with -R) is a usage error, exit 2.
@@ -44,18 +45,18 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
 
   for (const w of warnings) {
     if (options.json) emit({ event: 'warning', tunnel: TUNNEL_ID, message: w });
-    else process.stderr.write(`tunnelvision: warning: ${w}\n`);
+    else say(`tunnelvision: warning: ${w}\n`);
   }
   tunnel.on('state', (change) => {
     if (options.json) emit({ event: 'state', ...change });
-    else process.stderr.write(describe(change));
+    else say(describe(change));
   });
   tunnel.on('log', (line) => {
     if (line.level === 'debug' && !options.verbose) return;
     if (options.json) emit({ event: 'log', ...line });
     // A state change is logged and then printed by the 'state' handler above: once is enough.
     else if (options.verbose && !line.message.startsWith(`${tunnel.getState()}: `)) {
-      process.stderr.write(`tunnelvision: ${line.level}: ${line.message}\n`);
+      say(`tunnelvision: ${line.level}: ${line.message}\n`);
     }
   });
 

@@ -5,6 +5,7 @@ import type { ProfileStore } from '../store/profile-store.js';
 import { startWebServer } from '../web/server.js';
 import { prepareDemo } from '../demo/demo.js';
 import { onFatalExit } from './fatal-exit.js';
+import { jsonLine, say } from './terminal-text.js';
 
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
@@ -29,8 +30,8 @@ export async function webCommand(store: ProfileStore, args: string[]): Promise<n
   const demoSetup = demo ? await prepareDemo() : null;
   const service = new ApiService({ store: demoSetup?.store ?? store });
   const server = await startWebServer(service, RENDERER_DIR, port);
-  if (json) process.stdout.write(`${JSON.stringify({ event: 'web', url: server.url })}\n`);
-  else process.stderr.write(`tunnelvision: dashboard at ${server.url}\n(loopback only; the token in the address is the key — keep it private)\n`);
+  if (json) process.stdout.write(jsonLine({ event: 'web', url: server.url }));
+  else say(`tunnelvision: dashboard at ${server.url}\n(loopback only; the token in the address is the key — keep it private)\n`);
   await service.startAtLaunch();
   await demoSetup?.start(service);
   const shutdown = async (): Promise<void> => {
