@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, open, readFile, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
 import { PROFILES_FILE_VERSION, ProfilesFileSchema, SavedProfileSchema, type ProfilesFile, type SavedProfile } from '../../shared/saved-profile.js';
 import { withFileLock } from './file-lock.js';
@@ -27,8 +27,39 @@ export class ProfileStore {
     return `${this.path}.lock`;
   }
 
+  /**
+   * A profile can run a command (ProxyCommand), so whoever can write the profiles file can run
+   * code as this user: a folder or file that others may write to is refused, not used.
+   */
+  private async assertPrivate(): Promise<void> {
+    const uid = process.getuid?.();
+    if (uid === undefined) return; // Windows: ACLs, not mode bits
+    for (const path of [this.dir, this.path]) {
+      const info = await stat(path).catch(() => null);
+      if (!info) continue;
+      const what = path === this.dir ? 'folder' : 'file';
+      if ((info.mode & 0o022) !== 0) {
+        throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} can be written by other users (mode ${(info.mode & 0o777).toString(8)}); refusing to use it — run: chmod go-w '${path}'`);
+      }
+      if (info.uid !== uid && info.uid !== 0) {
+        throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} belongs to another user (uid ${info.uid}); refusing to use it`);
+      }
+    }
+  }
+
+  /**
+   * Where writes go: the file itself, or, when profiles.json is a symlink (a dotfiles checkout),
+   * the file it points to, so that replacing it keeps the link.
+   */
+  private async writeTarget(): Promise<string> {
+    const info = await lstat(this.path).catch(() => null);
+    if (!info?.isSymbolicLink()) return this.path;
+    return realpath(this.path).catch(async () => resolve(dirname(this.path), await readlink(this.path)));
+  }
+
   /** The current file; an empty one if none exists yet. Throws PROFILES_* for a bad file. */
   async read(): Promise<ProfilesFile> {
+    await this.assertPrivate();
     let text: string;
     try {
       const handle = await open(this.path, 'r');
@@ -84,6 +115,7 @@ export class ProfileStore {
    */
   async update(change: (profiles: SavedProfile[]) => SavedProfile[], expectedRevision?: number): Promise<ProfilesFile> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.assertPrivate();
     return withFileLock(this.lockPath, async () => {
       const current = await this.read();
       if (expectedRevision !== undefined && expectedRevision !== current.revision) {
@@ -102,23 +134,16 @@ export class ProfileStore {
   }
 
   private async writeAtomically(text: string, keepBackup: boolean): Promise<void> {
-    const temp = join(dirname(this.path), `.profiles.${process.pid}.${randomUUID()}.tmp`);
+    const target = await this.writeTarget();
     try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
+      // The backup is a file of its own, made the same way: a symlink planted as .bak is
+      // replaced, never written through.
+      if (keepBackup) {
+        const previous = await readFile(target).catch(() => null);
+        if (previous) await replaceFile(`${target}.bak`, previous);
       }
-      if (keepBackup) await copyFile(this.path, `${this.path}.bak`).catch(() => undefined);
-      await rename(temp, this.path);
-      // The rename itself must reach the disk too.
-      const dir = await open(dirname(this.path), 'r').catch(() => null);
-      await dir?.sync().catch(() => undefined);
-      await dir?.close();
+      await replaceFile(target, text);
     } catch (err) {
-      await rm(temp, { force: true });
       throw new TunnelError('STORE_WRITE_FAILED', `${this.path} could not be written: ${(err as Error).message}`);
     }
   }
@@ -154,6 +179,28 @@ export class ProfileStore {
     });
     return removed!;
   }
+}
+
+/** Temp file beside `path`, fsync, rename over it, fsync the folder: all or nothing. */
+async function replaceFile(path: string, data: string | Buffer): Promise<void> {
+  const temp = join(dirname(path), `.${randomUUID()}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  // The rename itself must reach the disk too.
+  const dir = await open(dirname(path), 'r').catch(() => null);
+  await dir?.sync().catch(() => undefined);
+  await dir?.close();
 }
 
 export function findProfile(profiles: SavedProfile[], idOrName: string): SavedProfile | undefined {
