@@ -11,6 +11,7 @@ import { ProfileStore, newProfileId } from '../store/profile-store.js';
 import { openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
 import { runnable } from '../../shared/saved-profile.js';
+import { importablePath } from './import-path.js';
 import { PromptBroker } from './prompt-broker.js';
 import { splitShellWords } from './shell-words.js';
 
@@ -153,7 +154,7 @@ export class ApiService extends EventEmitter<ServiceEvents> {
     },
     'ssh.parse': async ({ command }) => parseSshCommand(splitShellWords(command), { sshConfig: loadSshConfig }),
     'ssh.export': async ({ profile, name }) => ({ command: profileToCommand(profile), config: profileToSshConfig(name.replace(/\s+/g, '-'), profile) }),
-    'sshConfig.import': async ({ path }) => (path ? importSshConfig(path) : importSshConfig()),
+    'sshConfig.import': async ({ path }) => (path ? importSshConfig(await importablePath(path)) : importSshConfig()),
     'prompts.answer': async ({ id, answer }) => {
       this.prompts.answer(id, answer);
       return {};
