@@ -132,9 +132,10 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     await page.close();
   });
 
-  it('the renderer as Electron loads it (file://, meta CSP only) enforces the same policy', async () => {
+  it('the renderer\'s own meta CSP, with no server header (the file as built), enforces the same policy', async () => {
     const local = await browser.newPage();
-    // With no preload bridge the app says so instead of rendering; the policy is what is checked.
+    // The desktop app adds its own header (app://, renderer-protocol.ts); the meta policy alone must
+    // hold too. With no preload bridge the app says so instead of rendering; the policy is what is checked.
     await local.goto(pathToFileURL(join(RENDERER_DIST, 'index.html')).href);
     expect(await cspVerdicts(local, http.port)).toEqual(LOCKED_DOWN);
     await local.close();

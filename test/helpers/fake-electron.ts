@@ -16,11 +16,11 @@ export interface FakeMenuItem {
 }
 
 class FakeFrame {
-  constructor(readonly url: string) {}
+  constructor(public url: string) {}
 }
 
 export class FakeWebContents extends EventEmitter {
-  readonly mainFrame = new FakeFrame('file:///renderer/index.html');
+  mainFrame = new FakeFrame('app://tunnelvision/index.html');
   readonly sent: { channel: string; args: unknown[] }[] = [];
   destroyed = false;
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
@@ -41,14 +41,15 @@ export class FakeBrowserWindow extends EventEmitter {
   readonly webContents = new FakeWebContents();
   visible = false;
   destroyed = false;
-  loadedFile: string | null = null;
+  loadedUrl: string | null = null;
   constructor(readonly options: Record<string, any>) {
     super();
     FakeBrowserWindow.all.push(this);
     setImmediate(() => this.emit('ready-to-show'));
   }
-  async loadFile(file: string): Promise<void> {
-    this.loadedFile = file;
+  async loadURL(url: string): Promise<void> {
+    this.loadedUrl = url;
+    this.webContents.mainFrame = new FakeFrame(url);
   }
   show(): void {
     this.visible = true;
@@ -120,7 +121,9 @@ export function createFakeElectron() {
     requestSingleInstanceLock(): boolean {
       return this.lock;
     },
-    whenReady: async () => undefined,
+    whenReady: async () => {
+      electron.protocol.ready = true;
+    },
     quit(): void {
       this.quitCalled = true;
     },
@@ -158,6 +161,20 @@ export function createFakeElectron() {
     powerMonitor: new EventEmitter(),
     nativeImage: { createFromBitmap: (buffer: Buffer, size: { width: number; height: number }) => ({ buffer, size }) },
     net: { online: true, isOnline(): boolean { return this.online; } },
+    protocol: {
+      privileged: [] as { scheme: string; privileges: Record<string, boolean> }[],
+      handlers: new Map<string, (request: Request) => Response | Promise<Response>>(),
+      ready: false,
+      registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void {
+        // Electron throws when this comes after 'ready'.
+        if (this.ready) throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
+        this.privileged.push(...schemes);
+      },
+      handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+        if (this.handlers.has(scheme)) throw new Error(`The scheme has been handled: ${scheme}`);
+        this.handlers.set(scheme, handler);
+      },
+    },
     session: { defaultSession: { permissionHandler: null as unknown, setPermissionRequestHandler(h: unknown) { this.permissionHandler = h; }, setPermissionCheckHandler: () => undefined } },
   };
   /** Calls an ipcMain.handle handler the way ipcRenderer.invoke from `contents` would. */

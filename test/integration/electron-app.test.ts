@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ let store: ProfileStore;
 let app: RunningApp;
 let fake: ReturnType<typeof createFakeElectron>;
 let profileId: string;
+let rendererDir: string;
 
 beforeAll(async () => {
   delete process.env.SSH_AUTH_SOCK;
@@ -31,7 +32,13 @@ beforeAll(async () => {
   profileId = saved.id;
   await store.add(newSavedProfile('Idle one', profileFor(sshd, keys, knownHosts)));
   fake = createFakeElectron();
-  app = (await startApp(fake.electron, { store, rendererFile: '/app/renderer/index.html', preloadFile: '/app/preload.cjs' }))!;
+  rendererDir = mkdtempSync(join(tmpdir(), 'tv-renderer-'));
+  mkdirSync(join(rendererDir, 'assets'));
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Tunnelvision</title>');
+  writeFileSync(join(rendererDir, 'assets', 'index.js'), 'console.log(1)');
+  writeFileSync(join(rendererDir, 'assets', 'index.js.map'), '{}');
+  writeFileSync(join(rendererDir, '..', `${rendererDir.split('/').pop()}-secret`), 'not the renderer');
+  app = (await startApp(fake.electron, { store, rendererDir, preloadFile: '/app/preload.cjs' }))!;
 });
 
 afterAll(async () => {
@@ -47,7 +54,7 @@ describe('the Electron layer against a fake electron module', () => {
   it('opens one locked-down window', () => {
     const w = FakeBrowserWindow.all[0]!;
     expect(w.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: '/app/preload.cjs' });
-    expect(w.loadedFile).toBe('/app/renderer/index.html');
+    expect(w.loadedUrl).toBe('app://tunnelvision/index.html');
     expect(w.webContents.windowOpenHandler!({ url: 'https://evil.example' })).toEqual({ action: 'deny' });
     const nav = { prevented: false, preventDefault() { this.prevented = true; } };
     w.webContents.emit('will-navigate', nav, 'https://evil.example');
@@ -55,6 +62,46 @@ describe('the Electron layer against a fake electron module', () => {
     let granted: boolean | null = null;
     (fake.fake.session.defaultSession.permissionHandler as (a: unknown, b: string, cb: (g: boolean) => void) => void)(null, 'media', (g) => (granted = g));
     expect(granted).toBe(false);
+  });
+
+  it('serves the renderer from app://tunnelvision only: its own files, with the desktop CSP; nothing else', async () => {
+    expect(fake.fake.protocol.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    const handler = fake.fake.protocol.handlers.get('app')!;
+    const get = (url: string) => handler(new Request(url));
+    const index = await get('app://tunnelvision/index.html');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'self'; connect-src 'self'/);
+    expect(await index.text()).toContain('<title>Tunnelvision</title>');
+    expect((await get('app://tunnelvision/assets/index.js')).headers.get('content-type')).toMatch(/javascript/);
+    const secret = `app://tunnelvision/..%2F${rendererDir.split('/').pop()}-secret`;
+    for (const [url, status] of [
+      [secret, 404],
+      ['app://tunnelvision/%2e%2e/%2e%2e/etc/passwd', 404],
+      ['app://tunnelvision/assets/index.js.map', 404],
+      ['app://elsewhere/index.html', 404],
+      ['app://tunnelvision/%', 400],
+      ['app://tunnelvision/missing.js', 404],
+    ] as const) {
+      const res = await get(url);
+      expect(res.status, url).toBe(status);
+      expect(await res.text()).not.toContain('not the renderer');
+    }
+  });
+
+  it('drops IPC from a frame that is not the app:// renderer, even the window\'s own main frame after it left', async () => {
+    const w = FakeBrowserWindow.all[0]!;
+    const frame = w.webContents.mainFrame as { url: string };
+    const saved = frame.url;
+    frame.url = 'file:///tmp/evil.html';
+    try {
+      const r = (await fake.invoke(INVOKE_CHANNEL, w.webContents, frame, 'profiles.list', {})) as { ok: boolean; error?: { message: string } };
+      expect(r.ok).toBe(false);
+      expect(r.error?.message).toMatch(/unknown frame/);
+    } finally {
+      frame.url = saved;
+    }
+    expect(((await fake.invoke(INVOKE_CHANNEL, w.webContents, frame, 'profiles.list', {})) as { ok: boolean }).ok).toBe(true);
   });
 
   it('the tray menu is built from saved profiles with their state in words', () => {
@@ -158,7 +205,7 @@ describe('single instance', () => {
   it('a second instance quits at once', async () => {
     const second = createFakeElectron();
     second.fake.app.lock = false;
-    expect(await startApp(second.electron, { store, rendererFile: 'x', preloadFile: 'y' })).toBeNull();
+    expect(await startApp(second.electron, { store, rendererDir: 'x', preloadFile: 'y' })).toBeNull();
     expect(second.fake.app.quitCalled).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { ApiService } from '../api/service.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import type { ElectronApi } from './electron-api.js';
 import { registerIpc } from './ipc.js';
+import { registerRendererScheme, RENDERER_URL, serveRenderer } from './renderer-protocol.js';
 import { Notifier } from './notifier.js';
 import { TrayController } from './tray.js';
 
@@ -10,8 +11,8 @@ const NETWORK_POLL_MS = 3000;
 
 export interface AppOptions {
   store: ProfileStore;
-  /** The built renderer's index.html. */
-  rendererFile: string;
+  /** The built renderer's folder, served as app://tunnelvision/. */
+  rendererDir: string;
   /** The compiled preload script (CommonJS: sandboxed preloads cannot be ES modules). */
   preloadFile: string;
 }
@@ -35,7 +36,9 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
     app.quit();
     return null;
   }
+  registerRendererScheme(electron);
   await app.whenReady();
+  serveRenderer(electron, options.rendererDir);
   electron.session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   electron.session.defaultSession.setPermissionCheckHandler(() => false);
 
@@ -60,6 +63,7 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
       },
     });
     w.webContents.on('will-navigate', (event) => event.preventDefault());
+    w.webContents.on('will-redirect', (event) => event.preventDefault());
     w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
     w.on('close', (event: ElectronEvent) => {
       if (quitting) return;
@@ -67,7 +71,7 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
       w.hide();
     });
     w.once('ready-to-show', () => w.show());
-    void w.loadFile(options.rendererFile);
+    void w.loadURL(RENDERER_URL);
     return w;
   };
 

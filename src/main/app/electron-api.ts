@@ -15,4 +15,5 @@ export interface ElectronApi {
   nativeImage: Pick<typeof Electron.nativeImage, 'createFromBitmap'>;
   session: { defaultSession: Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
   net: Pick<typeof Electron.net, 'isOnline'>;
+  protocol: Pick<Electron.Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
 }

@@ -2,6 +2,7 @@ import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import { EVENTS, type EventName, type Result } from '../../shared/contract.js';
 import type { ApiService } from '../api/service.js';
 import type { ElectronApi } from './electron-api.js';
+import { RENDERER_ORIGIN } from './renderer-protocol.js';
 
 export const INVOKE_CHANNEL = 'tunnelvision:invoke';
 export const EVENT_CHANNEL = 'tunnelvision:event';
@@ -14,7 +15,8 @@ export const EVENT_CHANNEL = 'tunnelvision:event';
 export function registerIpc(electron: ElectronApi, service: ApiService, trusted: () => WebContents | null): () => void {
   electron.ipcMain.handle(INVOKE_CHANNEL, async (event: IpcMainInvokeEvent, command: unknown, input: unknown): Promise<Result<unknown>> => {
     const contents = trusted();
-    if (!contents || event.sender !== contents || event.senderFrame !== contents.mainFrame) {
+    const frame = event.senderFrame;
+    if (!contents || event.sender !== contents || frame !== contents.mainFrame || !frame.url.startsWith(`${RENDERER_ORIGIN}/`)) {
       return { ok: false, error: { code: 'BAD_ARGUMENT', message: 'message from an unknown frame dropped' } };
     }
     return service.dispatch(command, input);

@@ -8,6 +8,6 @@ import type { ElectronApi } from './electron-api.js';
 const api = electron as unknown as ElectronApi;
 void startApp(api, {
   store: new ProfileStore(process.env.TUNNELVISION_CONFIG_DIR || electron.app.getPath('userData')),
-  rendererFile: fileURLToPath(new URL('../../renderer/index.html', import.meta.url)),
+  rendererDir: fileURLToPath(new URL('../../renderer/', import.meta.url)),
   preloadFile: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
 });
