@@ -90,6 +90,13 @@ export const ProfileSchema = z.strictObject({
   ciphers: AlgorithmListSchema.nullable().default(null),
   macs: AlgorithmListSchema.nullable().default(null),
   kexAlgorithms: AlgorithmListSchema.nullable().default(null),
+  /**
+   * GlobalKnownHostsFile: the system's trusted keys, read for match, mismatch and revocation and
+   * never written. Empty means OpenSSH's defaults (/etc/ssh/ssh_known_hosts, ssh_known_hosts2).
+   */
+  globalKnownHostsFiles: z.array(z.string().min(1).max(4096)).max(16).default([]),
+  /** HashKnownHosts: a host name written to known_hosts is hashed (`|1|salt|hmac`). */
+  hashKnownHosts: z.boolean().default(false),
   /** BindAddress (-b): the local source address of the connection to the first hop. */
   bindAddress: z.string().min(2).max(45).regex(/^[0-9A-Fa-f:.]+$/).nullable().default(null),
 });
@@ -136,6 +143,8 @@ export function defaultProfile(host: string): Profile {
     ciphers: null,
     macs: null,
     kexAlgorithms: null,
+    globalKnownHostsFiles: [],
+    hashKnownHosts: false,
     bindAddress: null,
   };
 }

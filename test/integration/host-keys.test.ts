@@ -169,12 +169,93 @@ describe('host key verification against known_hosts', () => {
     expect(t.error?.code).toBe('HOST_KEY_REVOKED');
   });
 
-  it('@cert-authority lines are reported as unsupported, not trusted', async () => {
+  it('a host vouched for only by @cert-authority is refused (HOST_CERT_UNSUPPORTED), never trusted on first use', async () => {
     const ca = await otherKeyLine('*');
     const file = await knownHostsWith([`@cert-authority ${ca}`]);
     const t = await connectWith(file, (p) => (p.strictHostKeyChecking = 'accept-new'));
+    expect(t.getState()).toBe('failed');
+    expect(t.error?.code).toBe('HOST_CERT_UNSUPPORTED');
+    expect(t.error?.message).toContain(`${file}:1`);
+    expect(t.error?.message).toContain(fingerprint(await sshd.publicKeyBlob()));
+    expect(await readFile(file, 'utf8')).toBe(`@cert-authority ${ca}\n`);
+  });
+
+  it('HashKnownHosts: a key accepted on first use is written with its name hashed, and verifies next time', async () => {
+    const file = await knownHostsWith([]);
+    const first = await connectWith(file, (p) => {
+      p.strictHostKeyChecking = 'accept-new';
+      p.hashKnownHosts = true;
+    });
+    expect(first.getState()).toBe('up');
+    await first.stop();
+    const written = await readFile(file, 'utf8');
+    expect(written).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /);
+    expect(written).not.toContain('127.0.0.1');
+    // ssh itself finds the hashed name.
+    const found = await run('ssh-keygen', ['-F', name(), '-f', file]);
+    expect(found.stdout).toContain('ssh-ed25519');
+    const again = await connectWith(file);
+    expect(again.getState()).toBe('up');
+    await again.stop();
+  });
+});
+
+describe('the system\'s known hosts (GlobalKnownHostsFile): read for trust, never written', () => {
+  it('a key the system file pins connects even with StrictHostKeyChecking=yes and an empty user file', async () => {
+    const global = await knownHostsWith([await sshd.knownHostsLine()]);
+    const user = await knownHostsWith([]);
+    const t = await connectWith(user, (p) => (p.globalKnownHostsFiles = [global]));
     expect(t.getState()).toBe('up');
-    expect(t.logs().some((l) => l.message.includes('@cert-authority'))).toBe(true);
     await t.stop();
+    expect(await readFile(user, 'utf8')).toBe('');
+  });
+
+  it('a different key pinned by the system is a changed key, even with accept-new: nothing is written anywhere', async () => {
+    const pinned = await otherKeyLine(name());
+    const global = await knownHostsWith([pinned]);
+    const user = await knownHostsWith([]);
+    const t = await connectWith(user, (p) => {
+      p.globalKnownHostsFiles = [global];
+      p.strictHostKeyChecking = 'accept-new';
+    });
+    expect(t.getState()).toBe('failed');
+    expect(t.error?.code).toBe('HOST_KEY_MISMATCH');
+    expect(t.error?.message).toContain(`${global}:1`);
+    expect(await readFile(user, 'utf8')).toBe('');
+    expect(await readFile(global, 'utf8')).toBe(`${pinned}\n`);
+  });
+
+  it('ask: a key that differs from the system\'s is reported as changed, not asked about as unknown', async () => {
+    const global = await knownHostsWith([await otherKeyLine(name())]);
+    const asked: HostKeyQuestion[] = [];
+    const t = await connectWith(await knownHostsWith([]), (p) => {
+      p.globalKnownHostsFiles = [global];
+      p.strictHostKeyChecking = 'ask';
+      p.batchMode = false;
+    }, { hostKey: async (q) => (asked.push(q), 'accept-always') });
+    expect(t.error?.code).toBe('HOST_KEY_MISMATCH');
+    expect(asked).toEqual([]);
+  });
+
+  it('@revoked in the system file refuses the key the user file knows', async () => {
+    const line = await sshd.knownHostsLine();
+    const global = await knownHostsWith([`@revoked * ${line.split(' ').slice(1).join(' ')}`]);
+    const t = await connectWith(await knownHostsWith([line]), (p) => (p.globalKnownHostsFiles = [global]));
+    expect(t.error?.code).toBe('HOST_KEY_REVOKED');
+    expect(t.error?.message).toContain(`${global}:1`);
+  });
+
+  it('accepting a new key writes to the user\'s file, never the system\'s', async () => {
+    const global = await knownHostsWith(['other.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAFw9bHzOn7gZsGfbYJh9H6k4Xv7y0t0aMXWTkqXM3lh']);
+    const before = await readFile(global, 'utf8');
+    const user = await knownHostsWith([]);
+    const t = await connectWith(user, (p) => {
+      p.globalKnownHostsFiles = [global];
+      p.strictHostKeyChecking = 'accept-new';
+    });
+    expect(t.getState()).toBe('up');
+    await t.stop();
+    expect(await readFile(global, 'utf8')).toBe(before);
+    expect(await readFile(user, 'utf8')).toContain('ssh-ed25519');
   });
 });

@@ -55,7 +55,10 @@ describe('known_hosts', () => {
 
   it('@cert-authority is noted, never trusted', () => {
     const known = parseKnownHosts(line('*', ed2, '@cert-authority'), 'kh');
-    expect(checkHostKey(known, 'h', ed1)).toMatchObject({ status: 'unknown', certAuthority: true });
+    const r = checkHostKey(known, 'h', ed1);
+    expect(r.status).toBe('unknown');
+    expect(r.status === 'unknown' && r.certAuthority?.map((e) => `${e.file}:${e.line}`)).toEqual(['kh:1']);
+    expect(checkHostKey(parseKnownHosts(line('other', ed2, '@cert-authority'), 'kh'), 'h', ed1)).toMatchObject({ status: 'unknown', certAuthority: null });
   });
 
   it('reports malformed lines with their numbers and keeps the good ones', () => {

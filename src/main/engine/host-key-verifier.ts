@@ -14,7 +14,12 @@ import { expandHome } from './paths.js';
 import type { Prompter } from './prompts.js';
 
 export interface HostKeyPolicy {
+  /** UserKnownHostsFile: read, and the first is where accepted keys are written. */
   knownHostsFiles: string[];
+  /** GlobalKnownHostsFile: what the system trusts; read only, never written. */
+  globalKnownHostsFiles: string[];
+  /** HashKnownHosts: write the host name hashed. */
+  hashKnownHosts: boolean;
   strict: StrictHostKeyChecking;
   batchMode: boolean;
   /** HostKeyAlias: the name to look up instead of host/port. */
@@ -68,7 +73,9 @@ export class HostKeyVerifier {
   }
 
   async load(): Promise<void> {
-    this.known = await readKnownHostsFiles(this.files);
+    // One view over the user's and the system's files: a key the organisation pins in
+    // /etc/ssh/ssh_known_hosts is a match there, a different one is a changed key, as in ssh.
+    this.known = await readKnownHostsFiles([...this.files, ...this.policy.globalKnownHostsFiles.map(expandHome)]);
     for (const p of this.known.problems) this.notes.push(`${p.file}:${p.line}: ${p.message}; line ignored`);
   }
 
@@ -112,7 +119,16 @@ export class HostKeyVerifier {
       }
       case 'unknown':
         if (result.certAuthority) {
-          this.notes.push(`${this.name} matches an @cert-authority line; host certificates are not supported, so the plain key is checked`);
+          // The host is vouched for by a certificate authority, and ssh2 cannot check a host
+          // certificate: trusting the plain key on first use would skip exactly the check the
+          // organisation set up.
+          const where = result.certAuthority.map((e) => `${e.file}:${e.line}`).join(', ');
+          throw new TunnelError(
+            'HOST_CERT_UNSUPPORTED',
+            `${this.describe()} is vouched for by a certificate authority (@cert-authority in ${where}), but Tunnelvision cannot verify ` +
+              `host certificates, and the plain ${type} key it offered (${fp}) is not in known_hosts; nothing was sent. ` +
+              `To connect, add that key to ${this.files[0] ?? '~/.ssh/known_hosts'} after checking it (e.g. ssh-keyscan).`,
+          );
         }
         await this.decideUnknown(blob, type, fp, result.otherTypes, pauseTimer);
         break;
@@ -149,7 +165,7 @@ export class HostKeyVerifier {
   private async remember(blob: Buffer): Promise<void> {
     const file = this.files[0];
     if (!file || file === '/dev/null') return;
-    await appendKnownHost(file, this.name, blob);
+    await appendKnownHost(file, this.name, blob, { hash: this.policy.hashKnownHosts });
     this.notes.push(`Permanently added ${this.name} (${blobKeyType(blob)}) to ${file}`);
   }
 

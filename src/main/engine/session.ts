@@ -11,7 +11,7 @@ import { HandshakeTimer } from './handshake-timer.js';
 import { handshakeGate } from './handshake-gate.js';
 import { timeKeepalives } from './latency.js';
 import { HostKeyVerifier } from './host-key-verifier.js';
-import { DEFAULT_KNOWN_HOSTS, localUserName } from './paths.js';
+import { DEFAULT_GLOBAL_KNOWN_HOSTS, DEFAULT_KNOWN_HOSTS, localUserName } from './paths.js';
 import type { Prompter } from './prompts.js';
 import { spawnProxyCommand, substituteProxyTokens } from './proxy-command.js';
 import { tcpConnect } from './transport.js';
@@ -91,6 +91,8 @@ function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions)
     { host: hop.host, port: hop.port, hop: hop.index },
     {
       knownHostsFiles: profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS,
+      globalKnownHostsFiles: profile.globalKnownHostsFiles.length > 0 ? profile.globalKnownHostsFiles : DEFAULT_GLOBAL_KNOWN_HOSTS,
+      hashKnownHosts: profile.hashKnownHosts,
       strict: profile.strictHostKeyChecking,
       batchMode: profile.batchMode,
       alias: isDestination ? profile.hostKeyAlias : null,

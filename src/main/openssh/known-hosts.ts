@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { globToRegExp } from './glob.js';
@@ -34,7 +34,7 @@ export type HostKeyCheck =
   | { status: 'revoked'; entry: KnownHostEntry }
   | { status: 'mismatch'; entries: KnownHostEntry[] }
   /** `otherTypes`: key types already known for the host, so the UI can say "a new key type". */
-  | { status: 'unknown'; otherTypes: string[]; certAuthority: boolean };
+  | { status: 'unknown'; otherTypes: string[]; certAuthority: KnownHostEntry[] | null };
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -159,10 +159,11 @@ export function checkHostKey(known: KnownHostsFile, name: string, blob: Buffer):
   // Only a key of the same type that differs means "changed"; another type is just new.
   const changed = plain.filter((e) => e.keyType === type);
   if (changed.length > 0) return { status: 'mismatch', entries: changed };
+  const certAuthorities = forHost.filter((e) => e.marker === 'cert-authority');
   return {
     status: 'unknown',
     otherTypes: [...new Set(plain.map((e) => e.keyType))],
-    certAuthority: forHost.some((e) => e.marker === 'cert-authority'),
+    certAuthority: certAuthorities.length > 0 ? certAuthorities : null,
   };
 }
 
@@ -175,8 +176,13 @@ export function knownKeyTypes(known: KnownHostsFile, name: string): string[] {
   ];
 }
 
-/** Appends a plain entry, creating ~/.ssh (0700) and the file (0600) if needed. */
-export async function appendKnownHost(file: string, name: string, blob: Buffer): Promise<void> {
+/** `|1|salt|hmac`, as ssh-keygen -H and HashKnownHosts write a host name. */
+export function hashHostName(name: string, salt: Buffer = randomBytes(20)): string {
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+/** Appends an entry (its name hashed with `hash`), creating ~/.ssh (0700) and the file (0600) if needed. */
+export async function appendKnownHost(file: string, name: string, blob: Buffer, options: { hash?: boolean } = {}): Promise<void> {
   const type = blobKeyType(blob);
   if (type === null) throw new Error('not a public key blob');
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
@@ -187,5 +193,6 @@ export async function appendKnownHost(file: string, name: string, blob: Buffer):
   } catch {
     // new file
   }
-  await appendFile(file, `${prefix}${name} ${type} ${blob.toString('base64')}\n`, { mode: 0o600 });
+  const field = options.hash ? hashHostName(name) : name;
+  await appendFile(file, `${prefix}${field} ${type} ${blob.toString('base64')}\n`, { mode: 0o600 });
 }
