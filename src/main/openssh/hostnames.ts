@@ -1,11 +1,6 @@
 import { TunnelError, type ErrorCode } from '../../shared/errors.js';
+import { SHELL_METACHARACTERS } from '../../shared/names.js';
 
-/**
- * Characters OpenSSH 9.6+ refuses in user and host names given on the command line
- * (ssh.c valid_hostname/valid_ruser), because they would reach a shell through %h/%r
- * in ProxyCommand or LocalCommand.
- */
-const SHELL_METACHARACTERS = /['`"$\\;&<>|(){}*?\s\x00-\x1f\x7f]/;
 
 export function assertSafeHostname(host: string, what: string, code: ErrorCode = 'BAD_HOST'): void {
   if (host.length === 0) throw new TunnelError(code, `${what}: the host name is empty`);
