@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { contentType, rendererFilePath, rendererPolicy } from '../web/renderer-files.js';
 import type { ElectronApi } from './electron-api.js';
 
 /**
@@ -13,27 +13,7 @@ export const RENDERER_ORIGIN = `${RENDERER_SCHEME}://${RENDERER_HOST}`;
 export const RENDERER_URL = `${RENDERER_ORIGIN}/index.html`;
 
 /** The desktop window talks to main over IPC only: no network, no WebSocket. */
-export const DESKTOP_CSP = [
-  "default-src 'self'",
-  "connect-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+export const DESKTOP_CSP = rendererPolicy("'self'");
 
 /** Must run before the app is ready: a standard, secure scheme, so 'self' and fetch behave. */
 export function registerRendererScheme(electron: ElectronApi): void {
@@ -55,15 +35,14 @@ export async function rendererResponse(url: string, rendererDir: string): Promis
   } catch {
     return status(400);
   }
-  const root = resolve(rendererDir);
-  const file = resolve(root, pathname === '/' ? 'index.html' : pathname.slice(1));
-  if (!file.startsWith(root + sep) || file.endsWith('.map')) return status(404);
+  const file = rendererFilePath(rendererDir, pathname);
+  if (file === null) return status(404);
   try {
     const body = await readFile(file);
     return new Response(body, {
       status: 200,
       headers: {
-        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Type': contentType(file),
         'Content-Security-Policy': DESKTOP_CSP,
         'X-Content-Type-Options': 'nosniff',
       },

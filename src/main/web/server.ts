@@ -2,26 +2,16 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENTS, MAX_MESSAGE_BYTES, type EventName } from '../../shared/contract.js';
 import type { ApiService } from '../api/service.js';
+import { contentType, rendererFilePath, rendererPolicy } from './renderer-files.js';
 
 export interface WebServer {
   url: string;
   port: number;
   close(): Promise<void>;
 }
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-};
 
 /**
  * The WebSocket carries the token as a second subprotocol (`tunnelvision`, `token.<token>`):
@@ -51,16 +41,7 @@ function requestPath(target: string | undefined): string | null {
 
 function securityHeaders(port: number): Record<string, string> {
   return {
-    'Content-Security-Policy': [
-      "default-src 'self'",
-      `connect-src ws://127.0.0.1:${port} ws://localhost:${port}`,
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data:",
-      "object-src 'none'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-      "form-action 'none'",
-    ].join('; '),
+    'Content-Security-Policy': rendererPolicy(`ws://127.0.0.1:${port} ws://localhost:${port}`),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -99,20 +80,16 @@ export async function startWebServer(service: ApiService, staticDir: string, por
       res.writeHead(400, headers).end();
       return;
     }
-    const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
-    const root = resolve(staticDir);
-    const file = resolve(root, relative);
-    // Source maps would hand the whole source to anyone on the machine; the build makes none,
-    // and a stale one left in the folder is not served either.
-    if (!file.startsWith(root + sep) || file.endsWith('.map')) {
+    const file = rendererFilePath(staticDir, pathname);
+    if (file === null) {
       res.writeHead(404, headers).end();
       return;
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(req.method === 'HEAD' ? undefined : body);
+      res.writeHead(200, { ...headers, 'Content-Type': contentType(file) }).end(req.method === 'HEAD' ? undefined : body);
     } catch {
-      if (relative === 'index.html') {
+      if (file === rendererFilePath(staticDir, '/')) {
         res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('The dashboard is not built: run `npm run build`.\n');
       } else res.writeHead(404, headers).end();
     }
