@@ -8,6 +8,7 @@ import type { HostKeyQuestion } from '../../src/main/engine/prompts.js';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { fingerprint } from '../../src/main/openssh/known-hosts.js';
 import { profileFor } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/servers.js';
 import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
@@ -137,8 +138,7 @@ describe('host key verification against known_hosts', () => {
         expect(t.error?.code).toBe('HOST_KEY_MISMATCH');
         expect(t.error?.message).toContain(`${file}:1`);
       }
-      await new Promise((r) => setTimeout(r, 200));
-      expect(fresh.log).toMatch(/Connection from 127\.0\.0\.1/);
+      await waitFor(() => /Connection from 127\.0\.0\.1/.test(fresh.log), 10_000, 'sshd to log the connection');
       // sshd logs every authentication request at DEBUG1; there must be none.
       expect(fresh.log).not.toMatch(/userauth-request|Accepted publickey|Failed publickey/);
       // Control: the same server does log them once the key is right.

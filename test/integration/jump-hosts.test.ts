@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
-import { echoRoundTrip, sha256, startEchoServer, type Closable } from '../helpers/servers.js';
+import { echoRoundTrip, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
 import { makeClientKeys, Sshd, type ClientKeys } from '../helpers/sshd.js';
 
 const proxyScript = fileURLToPath(new URL('../helpers/tcp-proxy.mjs', import.meta.url));
@@ -76,7 +76,7 @@ describe('jump hosts (-J) and ProxyCommand against OpenSSH', () => {
     const states: string[] = [];
     tunnel.on('state', (s) => states.push(`${s.state}:${s.error?.code ?? ''}`));
     void tunnel.start();
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => states.some((s) => s.startsWith('reconnecting')), 15_000, 'the first failure');
     expect(states).toContain('reconnecting:JUMP_FAILED');
     await tunnel.stop();
   });
@@ -101,7 +101,7 @@ describe('jump hosts (-J) and ProxyCommand against OpenSSH', () => {
     const states: string[] = [];
     tunnel.on('state', (s) => states.push(`${s.state}:${s.error?.code ?? ''}:${s.error?.message ?? ''}`));
     void tunnel.start();
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => states.some((s) => s.startsWith('reconnecting')), 15_000, 'the first failure');
     expect(states.find((s) => s.startsWith('reconnecting'))).toMatch(/^reconnecting:PROXY_COMMAND_FAILED:ProxyCommand exited \(code 3\)/);
     await tunnel.stop();
   });

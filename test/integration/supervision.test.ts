@@ -72,7 +72,7 @@ describe('supervision against real sshd', () => {
     await echoWorks(port);
   });
 
-  it('server restart: usable again within ~2 s of its return, remote forwards re-registered', async () => {
+  it('server restart: usable again as soon as it answers (polled, not left to the backoff), remote forwards re-registered', async () => {
     const { sshd, knownHosts } = await server();
     const remotePort = await freePort();
     const profile = profileFor(sshd, keys, knownHosts, [
@@ -89,9 +89,10 @@ describe('supervision against real sshd', () => {
     await waitFor(() => states.some((s) => s.state === 'reconnecting'), 10_000, 'the loss to be seen');
     await new Promise((r) => setTimeout(r, 3000));
     await sshd.relaunch();
-    const back = Date.now();
     await waitFor(() => tunnel.getState() === 'up', 10_000, 'the tunnel to come back');
-    expect(Date.now() - back).toBeLessThan(4000); // goal 2 s; slack for a noisy machine
+    // Back because the server was polled (every 0.5 s) and found answering, not because the
+    // backoff (next try about 4 s away by now) happened to run out.
+    expect(tunnel.logs().some((l) => l.message === `127.0.0.1:${sshd.port} answers again`)).toBe(true);
     await echoWorks(port);
     await echoWorks(remotePort, 1000);
     expect(await listeningSocketCount(port)).toBe(1);
