@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSafeName } from './names.js';
+import { isSafeHostKeyAlias, isSafeHostName, isSafeName } from './names.js';
 
 /**
  * The tunnel profile as `tunnelvision parse --json` prints it and as the engine runs it.
@@ -10,7 +10,7 @@ export const PortSchema = z.number().int().min(0).max(65535);
 /** A port something connects to: 0 is never valid there. */
 export const TargetPortSchema = z.number().int().min(1).max(65535);
 /** Host and user names follow the command line's rules (names.ts), wherever they come from. */
-const HostSchema = z.string().min(1).max(255).refine(isSafeName, 'not a valid host name (no spaces, control characters, shell metacharacters or leading -)');
+const HostSchema = z.string().min(1).max(255).refine(isSafeHostName, 'not a valid host name (no spaces, control characters, shell metacharacters, @ , ! or leading -)');
 const UserSchema = z.string().min(1).max(255).refine(isSafeName, 'not a valid user name (no spaces, control characters, shell metacharacters or leading -)');
 
 /** A TCP listening address. `host: null` means "as OpenSSH defaults": loopback. */
@@ -82,7 +82,7 @@ export const ProfileSchema = z.strictObject({
   forwardAgent: z.boolean(),
   compression: z.boolean(),
   addressFamily: z.enum(['any', 'inet', 'inet6']),
-  hostKeyAlias: z.string().min(1).max(255).regex(/^[^\s\x00-\x1f\x7f]+$/, 'a host key alias has no spaces or control characters').nullable(),
+  hostKeyAlias: z.string().min(1).max(255).refine(isSafeHostKeyAlias, 'not a valid host key alias (a host name: no spaces, control characters, shell metacharacters or known_hosts pattern characters)').nullable(),
   /** Lazy tunnel: listeners bound at start, SSH connected on first use, dropped after idleTimeout. */
   lazy: z.boolean(),
   /** Seconds without connections before a lazy tunnel disconnects. */

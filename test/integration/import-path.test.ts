@@ -16,6 +16,8 @@ beforeAll(() => {
   writeFileSync(join(home, 'secret.txt'), 'Host x\nthis line is a secret\n');
   symlinkSync(join(home, 'secret.txt'), join(home, '.ssh', 'sneaky'));
   mkdirSync(join(home, '.ssh', 'folder'));
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nthis line is a secret\n-----END OPENSSH PRIVATE KEY-----\n');
+  writeFileSync(join(home, '.ssh', 'renamed-key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nthis line is a secret\n-----END OPENSSH PRIVATE KEY-----\n');
   process.env.HOME = home;
   service = new ApiService({ store: new ProfileStore(mkdtempSync(join(tmpdir(), 'tv-import-store-'))), keychain: async () => ({ store: null, unavailable: 'none' }) });
 });
@@ -41,6 +43,8 @@ describe('sshConfig.import from the dashboard reads files under ~/.ssh only', ()
     ['a climb out of ~/.ssh', () => join(home, '.ssh', '..', 'secret.txt'), /outside ~\/\.ssh/],
     ['a folder', () => join(home, '.ssh', 'folder'), /not a regular file/],
     ['a missing file', () => join(home, '.ssh', 'nope'), /does not exist/],
+    ['a private key', () => join(home, '.ssh', 'id_ed25519'), /key/],
+    ['a private key under another name', () => join(home, '.ssh', 'renamed-key'), /is a key/],
   ])('%s is refused with BAD_ARGUMENT and nothing of it is echoed', async (_what, path, why) => {
     const r = await service.dispatch('sshConfig.import', { path: path() });
     expect(r.ok).toBe(false);

@@ -157,6 +157,15 @@ describe.skipIf(skip)('secrets in a real gnome-keyring (Secret Service over D-Bu
       expect(server.offered.slice(offeredBefore)).toEqual([SENTINEL]);
       expect(await kc.get(legacyPasswordAccount(profile.id))).toBeNull();
       expect(await kc.get(perHop)).toBe(SENTINEL);
+
+      // Deleting a password stored the old way is final: it does not come back at the next connection.
+      await kc.set(legacyPasswordAccount(profile.id), SENTINEL);
+      const del = await runCli(['--config-dir', configDir, 'secret', 'delete', 'pw'], 20_000, keyring.env);
+      expect(del.code, del.stderr).toBe(0);
+      expect(await kc.get(legacyPasswordAccount(profile.id))).toBeNull();
+      expect(await kc.get(perHop)).toBeNull();
+      // Put it back for the tests that follow.
+      await kc.set(perHop, SENTINEL);
     });
   });
 

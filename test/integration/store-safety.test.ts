@@ -97,4 +97,15 @@ describe('the profiles file is written only where it should be', () => {
     chmodSync(store.path, 0o600);
     expect((await store.list()).map((p) => p.name)).toEqual(['one']);
   });
+
+  it('a symlinked profiles.json whose real folder others can write to is refused too', async () => {
+    const d = dir();
+    const shared = dir();
+    await new ProfileStore(shared).add(sample('one'));
+    symlinkSync(join(shared, 'profiles.json'), join(d, 'profiles.json'));
+    chmodSync(shared, 0o777);
+    await expect(new ProfileStore(d).list()).rejects.toMatchObject({ code: 'STORE_UNSAFE', message: expect.stringContaining(shared) });
+    chmodSync(shared, 0o700);
+    expect((await new ProfileStore(d).list()).map((p) => p.name)).toEqual(['one']);
+  });
 });

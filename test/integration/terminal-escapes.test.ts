@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
-const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u009b1m';
+const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u009b1m\u202egnp.exe';
 
 /** The unencrypted binary packet of RFC 4253 §6 that carries an SSH_MSG_DISCONNECT. */
 function disconnectPacket(description: string): Buffer {
@@ -42,7 +42,7 @@ describe('text from a server reaches the terminal escaped, as strnvis(3) would s
   it('a DISCONNECT reason with OSC, CSI and C1 codes is printed as visible octal escapes', async () => {
     const r = await runCli(['up', '--gate-time', '30', '--', 'ssh', '-N', '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-L', '0:127.0.0.1:9', 'someone@127.0.0.1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('bye \\033]0;pwned\\007\\033[2J\\033[31mred\\233');
+    expect(r.stderr).toContain('bye \\033]0;pwned\\007\\033[2J\\033[31mred\\2331m\\u{202e}gnp.exe');
     // eslint-disable-next-line no-control-regex
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
@@ -53,6 +53,6 @@ describe('text from a server reaches the terminal escaped, as strnvis(3) would s
     const failed = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'state' && e.state === 'failed');
     expect(failed.error.message).toContain(`bye ${HOSTILE}`);
     // eslint-disable-next-line no-control-regex
-    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 });

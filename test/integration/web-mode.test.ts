@@ -197,6 +197,12 @@ describe('the contract end to end over the WebSocket, against a real sshd', () =
       ['profiles.save', { profile: { ...profileInput, jumps: [{ host: 'j`id`', user: null, port: 22 }] } }],
       ['profiles.save', { profile: { ...profileInput, jumps: [{ host: 'j', user: 'u\u001b[2J', port: 22 }] } }],
       ['profiles.save', { profile: { ...profileInput, hostKeyAlias: 'a b' } }],
+      // known_hosts patterns and keychain names must stay unambiguous.
+      ['profiles.save', { profile: { ...profileInput, host: 'x,github.com' } }],
+      ['profiles.save', { profile: { ...profileInput, host: 'b@c' } }],
+      ['profiles.save', { profile: { ...profileInput, host: '!x' } }],
+      ['profiles.save', { profile: { ...profileInput, hostKeyAlias: '*' } }],
+      ['profiles.save', { profile: { ...profileInput, hostKeyAlias: '|1|abc|def' } }],
       ['tunnels.start', { id: '../../etc/passwd' }],
       ['connections.close', { tunnel: 'a', id: -1 }],
       ['secrets.set', { profileId: 'a', kind: 'password', secret: '' }],

@@ -1,6 +1,6 @@
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
 
 /**
@@ -17,5 +17,9 @@ export async function importablePath(path: string, home = homedir()): Promise<st
   const real = await realpath(path.startsWith('~/') ? join(home, path.slice(2)) : path).catch(() => refuse('that file does not exist'));
   if (!real.startsWith(sshDir + sep)) refuse('that file is outside ~/.ssh');
   if (!(await stat(real)).isFile()) refuse('that is not a regular file');
+  // Keys and host lists live in ~/.ssh too; they are not configurations and are not read.
+  if (/^(id_|authorized_keys|known_hosts)|\.(pub|pem|key)$/.test(basename(real))) refuse('that is a key or host list, not an ssh_config file');
+  const head = await readFile(real).then((b) => b.subarray(0, 64).toString('latin1'), () => '');
+  if (head.startsWith('-----BEGIN') || head.startsWith('PuTTY-User-Key-File')) refuse('that is a key, not an ssh_config file');
   return real;
 }

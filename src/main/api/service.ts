@@ -8,7 +8,7 @@ import { parseSshCommand } from '../openssh/argv.js';
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { importSshConfig, loadSshConfig } from '../openssh/import.js';
 import { ProfileStore, newProfileId } from '../store/profile-store.js';
-import { openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
+import { migrateLegacyPassword, openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { importablePath } from './import-path.js';
@@ -164,7 +164,9 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       const keychain = await this.secretsStore();
       if (!keychain.store) return { stored: false, unavailable: keychain.unavailable };
       if (kind === 'passphrase' && !keyFile) throw new TunnelError('BAD_ARGUMENT', 'a passphrase needs the key file it unlocks');
-      const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(runnable(saved), hop) } : { kind, keyFile: keyFile! });
+      const profile = runnable(saved);
+      await migrateLegacyPassword(keychain.store, profileId, passwordHop(profile, undefined));
+      const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(profile, hop) } : { kind, keyFile: keyFile! });
       await keychain.store.set(account, secret);
       return { stored: true, unavailable: null };
     },

@@ -2,7 +2,7 @@ import { TunnelError } from '../../shared/errors.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
 import type { ProfileStore } from '../store/profile-store.js';
-import { requireKeychain, secretAccount, type SecretKind } from '../store/secret-store.js';
+import { migrateLegacyPassword, requireKeychain, secretAccount, type SecretKind } from '../store/secret-store.js';
 import { say } from './terminal-text.js';
 
 export const SECRET_USAGE = 'tunnelvision secret set|delete <profile> [--hop user@host:port | --passphrase KEYFILE]  (the secret is read from stdin)';
@@ -41,6 +41,9 @@ export async function secretCommand(store: ProfileStore, args: string[]): Promis
   const kind: SecretKind = keyFile !== undefined ? { kind: 'passphrase', keyFile } : { kind: 'password', hop: passwordHop(runnable(profile), hop) };
   const what = kind.kind === 'password' ? `the password for ${kind.hop}` : `the passphrase of ${kind.keyFile}`;
   const keychain = await requireKeychain();
+  // A password kept the old way (one per profile) becomes the destination's first, so that
+  // deleting or replacing it here is final and nothing resurrects it at the next connection.
+  await migrateLegacyPassword(keychain, profile.id, passwordHop(runnable(profile), undefined));
   const account = secretAccount(profile.id, kind);
   if (sub === 'delete') {
     const existed = await keychain.delete(account);

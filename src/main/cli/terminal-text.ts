@@ -7,9 +7,13 @@
  */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** Bidi overrides and invisible format characters: they reorder or hide what is shown. */
+const FORMAT = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
 export function visible(text: string): string {
-  return text.replace(CONTROL, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return text
+    .replace(CONTROL, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
+    .replace(FORMAT, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
 /** Human-readable output on stderr; machine output (JSON) is escaped by JSON itself. */
@@ -23,9 +27,11 @@ export function print(text: string): void {
 }
 
 /**
- * One JSON value on a line of its own. JSON escapes C0 itself but passes DEL and C1 through
- * raw, and a terminal showing the stream would obey U+009B as CSI: those are escaped too.
+ * One JSON value on a line of its own. JSON escapes C0 itself but passes DEL, C1 and format
+ * characters through raw, and a terminal showing the stream would obey U+009B as CSI or reorder
+ * text at U+202E: those are escaped too (still valid JSON, the same string once parsed).
  */
 export function jsonLine(value: unknown): string {
-  return `${JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return `${JSON.stringify(value).replace(/[\u007f-\u009f]/g, escape).replace(FORMAT, escape)}\n`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { TunnelError } from '../../shared/errors.js';
 
 /** A holder refreshes its lock's time while it works; one untouched this long has a hung owner. */
@@ -45,10 +45,26 @@ async function tryCreate(path: string, owner: Owner): Promise<boolean> {
   }
 }
 
+/**
+ * Takes the lock at `path` away if `matches` says it is the one meant. It is first moved aside in
+ * one atomic rename, so what is judged is exactly what was removed; a lock that turns out to be
+ * someone else's (taken in the meantime) is put back with link(), which never overwrites.
+ */
+async function takeAway(path: string, matches: (lock: { owner: Owner | null; mtimeMs: number }) => boolean): Promise<void> {
+  const aside = `${path}.${randomUUID()}.gone`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // nothing there
+  }
+  const lock = await readOwner(aside);
+  if (lock && !matches(lock)) await link(aside, path).catch(() => undefined);
+  await rm(aside, { force: true });
+}
+
 /** Removes `path` only if it still carries `token`: never someone else's lock. */
-async function removeIfOurs(path: string, token: string): Promise<void> {
-  const current = await readOwner(path);
-  if (current?.owner?.token === token) await rm(path, { force: true });
+function removeIfOurs(path: string, token: string): Promise<void> {
+  return takeAway(path, (lock) => lock.owner?.token === token);
 }
 
 /**
@@ -65,8 +81,7 @@ async function breakStale(path: string, seen: Owner | null, self: Owner): Promis
     return;
   }
   try {
-    const now = await readOwner(path);
-    if (now && now.owner?.token === seen?.token && isStale(now.owner, now.mtimeMs)) await rm(path, { force: true });
+    await takeAway(path, (now) => now.owner?.token === seen?.token && isStale(now.owner, now.mtimeMs));
   } finally {
     await removeIfOurs(breaker, self.token);
   }

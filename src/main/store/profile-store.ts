@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, open, readFile, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
@@ -29,21 +30,16 @@ export class ProfileStore {
 
   /**
    * A profile can run a command (ProxyCommand), so whoever can write the profiles file can run
-   * code as this user: a folder or file that others may write to is refused, not used.
+   * code as this user: a folder or file that others may write to is refused, not used. The
+   * folders are those of the path and, for a symlinked file, of the file it points to.
    */
-  private async assertPrivate(): Promise<void> {
-    const uid = process.getuid?.();
-    if (uid === undefined) return; // Windows: ACLs, not mode bits
-    for (const path of [this.dir, this.path]) {
-      const info = await stat(path).catch(() => null);
-      if (!info) continue;
-      const what = path === this.dir ? 'folder' : 'file';
-      if ((info.mode & 0o022) !== 0) {
-        throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} can be written by other users (mode ${(info.mode & 0o777).toString(8)}); refusing to use it — run: chmod go-w '${path}'`);
-      }
-      if (info.uid !== uid && info.uid !== 0) {
-        throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} belongs to another user (uid ${info.uid}); refusing to use it`);
-      }
+  private async assertPrivateFolders(): Promise<void> {
+    const folders = new Set([this.dir]);
+    const target = await realpath(this.path).catch(() => null);
+    if (target) folders.add(dirname(target));
+    for (const folder of folders) {
+      const info = await stat(folder).catch(() => null);
+      if (info) assertPrivate(info, folder, 'folder');
     }
   }
 
@@ -59,12 +55,15 @@ export class ProfileStore {
 
   /** The current file; an empty one if none exists yet. Throws PROFILES_* for a bad file. */
   async read(): Promise<ProfilesFile> {
-    await this.assertPrivate();
+    await this.assertPrivateFolders();
     let text: string;
     try {
       const handle = await open(this.path, 'r');
       try {
-        const { size } = await handle.stat();
+        // Judged on the open file itself: what is checked is what is read.
+        const info = await handle.stat();
+        assertPrivate(info, this.path, 'file');
+        const { size } = info;
         if (size > MAX_FILE_BYTES) throw new TunnelError('PROFILES_INVALID', `${this.path} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`);
         text = await handle.readFile('utf8');
       } finally {
@@ -115,7 +114,7 @@ export class ProfileStore {
    */
   async update(change: (profiles: SavedProfile[]) => SavedProfile[], expectedRevision?: number): Promise<ProfilesFile> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await this.assertPrivate();
+    await this.assertPrivateFolders();
     return withFileLock(this.lockPath, async () => {
       const current = await this.read();
       if (expectedRevision !== undefined && expectedRevision !== current.revision) {
@@ -178,6 +177,17 @@ export class ProfileStore {
       return profiles.filter((p) => p.id !== removed!.id);
     });
     return removed!;
+  }
+}
+
+function assertPrivate(info: Stats, path: string, what: 'file' | 'folder'): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return; // Windows: ACLs, not mode bits
+  if ((info.mode & 0o022) !== 0) {
+    throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} can be written by other users (mode ${(info.mode & 0o777).toString(8)}); refusing to use it — run: chmod go-w '${path}'`);
+  }
+  if (info.uid !== uid && info.uid !== 0) {
+    throw new TunnelError('STORE_UNSAFE', `the profiles ${what} ${path} belongs to another user (uid ${info.uid}); refusing to use it`);
   }
 }
 
