@@ -87,7 +87,8 @@ Host *.internal *
     config('Port 2200\n', 'port-only');
     config('Include loop-b\n', 'loop-a');
     config('Include loop-a\n', 'loop-b');
-    const path = config('Host c\n  Include port-only\nInclude conf.d/*.conf\nInclude loop-a\n');
+    // Both Includes stand inside `Host c`: what they bring applies only where c matches (as ssh -G shows).
+    const path = config('Host c\n  Include port-only\nInclude conf.d/*.conf\nInclude loop-a\nHost *\n  Include conf.d/*.conf\n');
     const { profiles, problems } = importSshConfig(path);
     expect(profiles.map((p) => [p.name, p.host, p.port])).toEqual([
       ['c', 'c', 2200],
@@ -123,12 +124,12 @@ Host box
     expect(profiles.find((p) => p.name === 'last')!.user).toBe('ok'); // no trailing newline
   });
 
-  it('Host patterns: wildcard-only blocks are defaults, negation excludes, matching ignores case', () => {
-    const path = config('Host * !Prod\n  User dev\nHost prod staging\n  Port 2\n');
+  it('Host patterns: wildcard-only blocks are defaults, negation excludes, case counts (as in ssh)', () => {
+    const path = config('Host * !prod\n  User dev\nHost * !Staging\n  Port 3\nHost prod staging\n  Port 2\n');
     const { profiles } = importSshConfig(path);
     expect(profiles.map((p) => [p.name, p.user, p.port])).toEqual([
-      ['prod', null, 2],
-      ['staging', 'dev', 2],
+      ['prod', null, 3],
+      ['staging', 'dev', 3],
     ]);
   });
 
@@ -149,7 +150,7 @@ describe('round trips', () => {
   const commands = [
     ['ssh', '-N', '-L', '8080:localhost:80', 'user@host'],
     ['ssh', '-p', '2222', '-J', 'a@b:2200,c', '-L', '[::1]:1:h:2', '-R', '0:localhost:22', '-D', '*:1080', '-R', '7000', 'h'],
-    ['ssh', '-i', '~/.ssh/k', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ExitOnForwardFailure=yes', '-g', '-A', '-C', '-6', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=9', '-o', 'UserKnownHostsFile=/tmp/kh', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=alias', 'host'],
+    ['ssh', '-i', '~/.ssh/k', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ExitOnForwardFailure=yes', '-g', '-A', '-C', '-6', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=9', '-o', 'UserKnownHostsFile=/tmp/kh', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=alias', '-o', 'GlobalKnownHostsFile=/etc/kh /etc/kh2', '-o', 'HashKnownHosts=yes', 'host'],
     ['ssh', '-o', 'ProxyCommand=nc -x proxy:1080 %h %p', '-L', '/tmp/a.sock:/run/b.sock', 'host'],
     ['ssh', '-c', 'aes128-ctr,aes256-gcm@openssh.com', '-m', '^hmac-sha2-512', '-o', 'KexAlgorithms=-diffie-hellman-group*', '-b', '127.0.0.2', 'host'],
   ];
@@ -165,10 +166,11 @@ describe('round trips', () => {
     const profile = parseSshCommand(argv).profile;
     const path = config(profileToSshConfig('roundtrip', profile));
     const [imported] = importSshConfig(path).profiles;
-    const { name, warnings, ...rest } = imported!;
+    const { name, warnings, typed, ...rest } = imported!;
     expect(name).toBe('roundtrip');
     expect(warnings).toEqual([]);
-    expect(rest).toEqual(profile);
+    expect(typed).toMatchObject({ host: 'roundtrip', configFile: null }); // ~/.ssh/config, the default
+    expect({ ...rest, typed: null }).toEqual(profile);
   });
 });
 

@@ -1,12 +1,13 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { defaultProfile, type JumpHost, type Profile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
 import { assertSafeHostname, printable } from './hostnames.js';
-import { applyOption, IGNORED_OPTIONS, type OptionState } from './options.js';
-import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem } from './ssh-config.js';
+import { applyOption, IGNORED_OPTIONS, markProxySet, newOptionState, type OptionState } from './options.js';
+import { parseSshConfigFile, type Condition, type ConfigLine, type ConfigProblem, type ParsedConfig } from './ssh-config.js';
+import type { TypedJumpHost } from './destination.js';
 import { globToRegExp } from './glob.js';
 
 export interface ImportedProfile extends Profile {
@@ -36,17 +37,14 @@ const SILENT = new Set([
 ]);
 const NEVER_RUN = new Set(['localcommand', 'permitlocalcommand', 'knownhostscommand', 'remotecommand']);
 
-function patternMatches(pattern: string, value: string): boolean {
-  return globToRegExp(pattern, 'i').test(value);
-}
-
 /** ssh_config pattern lists: a matching negated pattern excludes, else any positive match includes. */
-export function patternListMatches(patterns: string[], value: string): boolean {
+export function patternListMatches(patterns: string[], value: string, caseInsensitive = false): boolean {
   let matched = false;
-  for (const p of patterns.flatMap((x) => x.split(','))) {
+  const flags = caseInsensitive ? 'i' : '';
+  for (const p of patterns) {
     if (p.startsWith('!')) {
-      if (patternMatches(p.slice(1), value)) return false;
-    } else if (patternMatches(p, value)) matched = true;
+      if (globToRegExp(p.slice(1), flags).test(value)) return false;
+    } else if (globToRegExp(p, flags).test(value)) matched = true;
   }
   return matched;
 }
@@ -54,12 +52,18 @@ export function patternListMatches(patterns: string[], value: string): boolean {
 const isConcrete = (pattern: string): boolean => !/[*?!]/.test(pattern) && pattern !== '';
 
 interface MatchContext {
+  /** The destination as typed: what `Host` and `Match originalhost` see. */
   alias: string;
+  /** HostName with %h expanded, or the alias: what `Match host` sees. */
   hostname: string;
   user: string;
 }
 
-/** true / false, or a string saying why the block cannot be evaluated (it is then skipped). */
+/**
+ * true / false, or a string saying why the block cannot be evaluated (it is then skipped).
+ * As readconf.c: `Host` patterns are case-sensitive against the name as typed; `Match host` and
+ * `Match originalhost` compare without case; `Match user` and `localuser` with case.
+ */
 function conditionHolds(c: Condition, ctx: MatchContext): boolean | string {
   if (c.kind === 'host') return patternListMatches(c.patterns, ctx.alias);
   for (const crit of c.criteria) {
@@ -73,10 +77,10 @@ function conditionHolds(c: Condition, ctx: MatchContext): boolean | string {
         result = false;
         break;
       case 'host':
-        result = patternListMatches(crit.args, ctx.hostname);
+        result = patternListMatches(crit.args, ctx.hostname, true);
         break;
       case 'originalhost':
-        result = patternListMatches(crit.args, ctx.alias);
+        result = patternListMatches(crit.args, ctx.alias, true);
         break;
       case 'user':
         result = patternListMatches(crit.args, ctx.user);
@@ -95,28 +99,47 @@ function conditionHolds(c: Condition, ctx: MatchContext): boolean | string {
 }
 
 /**
+ * HostName's tokens as ssh(1) expands them: `%h` (the name as typed) and `%%`; anything else is
+ * an error there too ("percent_expand: unknown key").
+ */
+export function expandHostName(value: string, alias: string): string {
+  return value.replace(/%(.?)/g, (_, token: string) => {
+    if (token === 'h') return alias;
+    if (token === '%') return '%';
+    throw new TunnelError('BAD_OPTION', `HostName '${printable(value)}': unknown token %${printable(token)} (only %h and %% are allowed)`);
+  });
+}
+
+/**
  * Applies the blocks of an ssh_config that match `alias` onto `state`, first value wins — so
  * whatever `state` already holds (a command line's options) stays, as in ssh(1). Lines that
  * cannot be applied become warnings; deliberately skipped things go to `skipped`.
  */
-function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, user: string | null, skipped: Set<string>): void {
-  for (const l of lines) {
-    if (l.condition) {
+function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, skipped: Set<string>): void {
+  // Each block header is evaluated once, when first needed: nothing is applied between a
+  // header and its first line, so this is the moment ssh evaluates it too.
+  const evaluated = new Map<Condition, boolean>();
+  const holds = (c: Condition): boolean => {
+    let result = evaluated.get(c);
+    if (result === undefined) {
       const p = state.profile;
-      const holds = conditionHolds(l.condition, { alias, hostname: state.set.has('hostname') ? p.host : alias, user: user ?? p.user ?? localUserName() });
-      if (typeof holds === 'string') {
-        skipped.add(holds);
-        continue;
-      }
-      if (!holds) continue;
+      const hostname = state.set.has('hostname') ? safeExpand(p.host, alias) : alias;
+      const verdict = conditionHolds(c, { alias, hostname, user: p.user ?? localUserName() });
+      if (typeof verdict === 'string') skipped.add(verdict);
+      result = verdict === true;
+      evaluated.set(c, result);
     }
+    return result;
+  };
+  for (const l of lines) {
+    if (!l.conditions.every(holds)) continue;
     const where = `${l.file}:${l.line}`;
     if (NEVER_RUN.has(l.keyword)) {
       skipped.add(`${where}: ${l.name} skipped: tunnelvision never runs commands`);
       continue;
     }
     if (SILENT.has(l.keyword) || IGNORED_OPTIONS.has(l.keyword)) continue;
-    const value = l.keyword === 'proxycommand' ? l.rest : l.keyword === 'hostname' ? l.args[0]!.replace(/%h/g, alias).replace(/%%/g, '%') : l.args.join(' ');
+    const value = l.keyword === 'proxycommand' ? l.rest : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
     try {
       applyOption(state, l.name, value);
     } catch (err) {
@@ -125,50 +148,102 @@ function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, 
   }
 }
 
-function computeFor(alias: string, lines: ConfigLine[], skipped: Set<string>): { profile: Profile; warnings: string[] } {
-  const state: OptionState = { profile: defaultProfile(alias), set: new Set(), warnings: [] };
-  applyConfigFor(alias, lines, state, null, skipped);
-  return { profile: state.profile, warnings: state.warnings };
+function safeExpand(value: string, alias: string): string {
+  try {
+    return expandHostName(value, alias);
+  } catch {
+    return value;
+  }
 }
 
-/** Jump hops written as Host aliases take that alias's HostName, User and Port. */
-function resolveJumpAliases(jumps: JumpHost[], lookup: (alias: string) => Profile | undefined): JumpHost[] {
-  return jumps.map((hop) => {
-    const via = lookup(hop.host);
-    if (!via) return hop;
-    return { host: via.host, user: hop.user ?? via.user, port: hop.port === 22 ? via.port : hop.port };
-  });
+/** The destination's final name, as ssh(1) computes it: HostName with %h expanded, lower-cased. */
+export function finishHost(state: OptionState, alias: string): void {
+  const host = (state.set.has('hostname') ? expandHostName(state.profile.host, alias) : alias).toLowerCase();
+  assertSafeHostname(host, state.set.has('hostname') ? 'HostName' : 'destination');
+  state.profile.host = host;
 }
 
-/** An ssh_config as `ssh host` consults it: see parseSshCommand's `sshConfig`. */
+/** An ssh_config as `ssh host` consults it: the user's file, then the system's. */
 export interface SshConfigView {
-  applyTo(alias: string, state: OptionState, user: string | null): void;
-  resolveJumps(jumps: JumpHost[]): JumpHost[];
+  /** Applies the blocks that hold for `alias` (as typed) onto `state`; first value wins. */
+  applyTo(alias: string, state: OptionState): void;
+}
+
+/** The most hops a chain may have once every hop's own ProxyJump is followed. */
+const MAX_HOPS = 16;
+
+/**
+ * Jump hops as ssh(1) reaches them: each hop is a destination of its own (`ssh -l user -p port
+ * [-J earlier,hops] hop -W …`), so `Host *`, patterns, `Match`, `%h` in HostName, User and
+ * Port apply to it. Only the first hop's own ProxyJump counts (the later ones are reached
+ * with -J, which overrides it), and it extends the chain in front.
+ */
+export function resolveJumpChain(hops: TypedJumpHost[], view: SshConfigView | null, warnings: string[], depth = 0): JumpHost[] {
+  if (depth > MAX_HOPS) throw new TunnelError('BAD_HOST', 'ProxyJump: the jump hosts lead back to each other (a ProxyJump loop)');
+  const chain = hops.flatMap((hop, i) => {
+    const state = newOptionState(defaultProfile(hop.host));
+    if (hop.user !== null) {
+      state.profile.user = hop.user;
+      state.set.add('user');
+    }
+    if (hop.port !== null) {
+      state.profile.port = hop.port;
+      state.set.add('port');
+    }
+    if (i > 0) markProxySet(state);
+    view?.applyTo(hop.host, state);
+    for (const w of state.warnings) if (!warnings.includes(w)) warnings.push(w);
+    finishHost(state, hop.host);
+    const p = state.profile;
+    if (p.proxyCommand !== null) {
+      throw new TunnelError('UNSUPPORTED_OPTION', `jump host ${printable(hop.host)} is reached through a ProxyCommand, which is not supported for jump hosts`);
+    }
+    const before = i === 0 && state.typedJumps !== null ? resolveJumpChain(state.typedJumps, view, warnings, depth + 1) : [];
+    return [...before, { host: p.host, user: p.user, port: p.port }];
+  });
+  if (chain.length > MAX_HOPS) throw new TunnelError('BAD_HOST', `ProxyJump: more than ${MAX_HOPS} jump hosts`);
+  return chain;
+}
+
+/** Where ssh(1) reads its system-wide file; TUNNELVISION_SYSTEM_SSH_CONFIG moves it (tests), `none` turns it off. */
+export function systemSshConfigPath(): string | null {
+  const path = process.env.TUNNELVISION_SYSTEM_SSH_CONFIG ?? '/etc/ssh/ssh_config';
+  return path.toLowerCase() === 'none' ? null : path;
+}
+
+export interface SshConfigFiles {
+  /** The user's file; defaults to ~/.ssh/config. */
+  user?: string;
+  /** The system's file; defaults to systemSshConfigPath(); null for none. */
+  system?: string | null;
 }
 
 /**
- * ~/.ssh/config (or `path`, as with `ssh -F`) for resolving a command line's destination. A
- * missing default file is no config at all; a missing `-F` file is an error, as in ssh(1).
+ * The configuration `ssh` reads: with `-F path` only that file (a missing one is an error);
+ * otherwise ~/.ssh/config and then the system file (missing ones are no config at all),
+ * each first-value-wins after the command line, as ssh(1) does.
  */
-export function loadSshConfig(path: string | null): SshConfigView {
-  const file = path ?? join(homedir(), '.ssh', 'config');
-  if (!existsSync(file)) {
-    if (path === null) return { applyTo: () => undefined, resolveJumps: (jumps) => jumps };
-    throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
+export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): SshConfigView {
+  const loaded: { parsed: ParsedConfig }[] = [];
+  if (path !== null) {
+    if (!existsSync(path)) throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
+    loaded.push({ parsed: parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') }) });
+  } else {
+    const user = files.user ?? join(homedir(), '.ssh', 'config');
+    if (existsSync(user)) loaded.push({ parsed: parseSshConfigFile(user, { includeBase: join(homedir(), '.ssh') }) });
+    const system = files.system === undefined ? systemSshConfigPath() : files.system;
+    // Relative Includes in the system file are relative to /etc/ssh (ssh_config(5)).
+    if (system !== null && existsSync(system)) loaded.push({ parsed: parseSshConfigFile(system, { includeBase: dirname(resolve(system)) }) });
   }
-  const parsed = parseSshConfigFile(file, { includeBase: join(homedir(), '.ssh') });
   const skipped = new Set<string>();
-  const known = (alias: string): Profile | undefined => {
-    const isAlias = parsed.conditions.some((c) => c.kind === 'host' && c.patterns.includes(alias));
-    return isAlias ? computeFor(alias, parsed.lines, skipped).profile : undefined;
-  };
   return {
-    applyTo: (alias, state, user) => {
-      for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
-      applyConfigFor(alias, parsed.lines, state, user, skipped);
-      state.warnings.push(...skipped);
+    applyTo: (alias, state) => {
+      for (const { parsed } of loaded) {
+        for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
+        applyConfigFor(alias, parsed.lines, state, skipped);
+      }
+      for (const s of skipped) if (!state.warnings.includes(s)) state.warnings.push(s);
     },
-    resolveJumps: (jumps) => resolveJumpAliases(jumps, known),
   };
 }
 
@@ -177,7 +252,9 @@ export function loadSshConfig(path: string | null): SshConfigView {
  * first value wins, `Host *` and pattern blocks apply to each alias, ProxyJump hops named by
  * alias are resolved through the same file. Wildcard-only blocks are defaults, not profiles.
  */
-export function importSshConfig(path = join(homedir(), '.ssh', 'config')): ImportResult {
+export function importSshConfig(path?: string): ImportResult {
+  const defaultPath = join(homedir(), '.ssh', 'config');
+  path ??= defaultPath;
   const parsed = parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') });
   const skipped = new Set<string>();
   const aliases: string[] = [];
@@ -185,13 +262,22 @@ export function importSshConfig(path = join(homedir(), '.ssh', 'config')): Impor
     if (c.kind !== 'host') continue;
     for (const p of c.patterns) if (isConcrete(p) && !aliases.includes(p)) aliases.push(p);
   }
-  const computed = new Map(aliases.map((a) => [a, computeFor(a, parsed.lines, skipped)]));
+  const view: SshConfigView = { applyTo: (alias, state) => applyConfigFor(alias, parsed.lines, state, skipped) };
   const profiles: ImportedProfile[] = [];
   for (const alias of aliases) {
-    const { profile, warnings } = computed.get(alias)!;
-    profile.jumps = resolveJumpAliases(profile.jumps, (a) => computed.get(a)?.profile);
+    let computed: { profile: Profile; warnings: string[]; typedJumps: TypedJumpHost[] | null };
     try {
-      assertSafeHostname(profile.host, `Host ${alias}`);
+      const state = newOptionState(defaultProfile(alias));
+      applyConfigFor(alias, parsed.lines, state, skipped);
+      finishHost(state, alias);
+      computed = { profile: state.profile, warnings: state.warnings, typedJumps: state.typedJumps };
+    } catch (err) {
+      parsed.problems.push({ file: path, line: 0, message: `Host ${alias}: ${toErrorInfo(err).message}` });
+      continue;
+    }
+    const { profile, warnings } = computed;
+    try {
+      if (computed.typedJumps !== null) profile.jumps = resolveJumpChain(computed.typedJumps, view, warnings);
     } catch (err) {
       warnings.push(`${toErrorInfo(err).message}; not imported`);
       parsed.problems.push({ file: path, line: 0, message: `Host ${alias}: ${toErrorInfo(err).message}` });
@@ -201,6 +287,8 @@ export function importSshConfig(path = join(homedir(), '.ssh', 'config')): Impor
       warnings.push('both ProxyJump and ProxyCommand are set; ProxyJump was kept');
       profile.proxyCommand = null;
     }
+    // Saved, it stays tied to its alias: resolved through ssh_config again at every connect.
+    profile.typed = { host: alias, hostName: null, user: null, port: null, jumps: null, configFile: path === defaultPath ? null : path };
     profiles.push({ name: alias, ...profile, warnings });
   }
   return { profiles, problems: parsed.problems, skipped: [...skipped] };

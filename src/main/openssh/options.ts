@@ -3,7 +3,7 @@ import { TunnelError } from '../../shared/errors.js';
 import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
 import { parseAlgorithmList } from './algorithms.js';
 import { parseForwardSpec } from './forward-spec.js';
-import { parseJumpSpec } from './destination.js';
+import { parseTypedJumpSpec, type TypedJumpHost } from './destination.js';
 import { parseConnectPort } from './ports.js';
 import { assertSafeHostname, printable } from './hostnames.js';
 
@@ -15,6 +15,29 @@ export interface OptionState {
   profile: Profile;
   set: Set<string>;
   warnings: string[];
+  /** ProxyJump as written (aliases, ports only where given): hops are resolved through ssh_config later. */
+  typedJumps: TypedJumpHost[] | null;
+}
+
+export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
+  return { profile, set: new Set(), warnings, typedJumps: null };
+}
+
+/**
+ * ProxyJump and ProxyCommand exclude each other and share one first-value-wins slot
+ * (readconf.c: whichever is obtained first, `none` included, makes the other ignored).
+ */
+export function markProxySet(state: OptionState): void {
+  state.set.add('proxyjump');
+  state.set.add('proxycommand');
+}
+
+const forwardKey = (f: Forward): string => JSON.stringify([f.kind === 'remote' ? 'R' : 'L', f.bind, f.kind === 'dynamic' ? null : (f.target ?? null)]);
+
+/** Adds a forward unless the same one is there already (readconf.c add_local_forward/add_remote_forward). */
+export function addForward(profile: Profile, forward: Forward): void {
+  const key = forwardKey(forward);
+  if (!profile.forwards.some((f) => forwardKey(f) === key)) profile.forwards.push(forward);
 }
 
 /** Options that change nothing for a tunnel manager: accepted so pasted commands keep working. */
@@ -28,7 +51,6 @@ export const IGNORED_OPTIONS: ReadonlySet<string> = new Set([
   'controlpath',
   'controlpersist',
   'escapechar',
-  'hashknownhosts',
   'kbdinteractiveauthentication',
   'loglevel',
   'numberofpasswordprompts',
@@ -58,7 +80,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   tunneldevice: 'tun/tap forwarding (-w) is not supported',
   hostkeyalgorithms: 'choosing host key algorithms is not supported yet',
   bindinterface: 'choosing the local source interface is not supported yet',
-  globalknownhostsfile: 'GlobalKnownHostsFile is not supported yet; use UserKnownHostsFile',
   match: 'Match is only valid in a configuration file',
   host: 'Host is only valid in a configuration file',
   include: 'Include is only valid in a configuration file',
@@ -166,6 +187,12 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       return;
     case 'identitiesonly':
       return first(() => (p.identitiesOnly = parseYesNo(key, value)));
+    case 'globalknownhostsfile':
+      return first(() => {
+        p.globalKnownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
+      });
+    case 'hashknownhosts':
+      return first(() => (p.hashKnownHosts = parseYesNo(key, value)));
     case 'userknownhostsfile':
       return first(() => {
         p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
@@ -184,10 +211,19 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       return first(() => (p.exitOnForwardFailure = parseYesNo(key, value)));
     case 'gatewayports':
       return first(() => (p.gatewayPorts = parseYesNo(key, value)));
-    case 'proxyjump':
-      return first(() => (p.jumps = parseJumpSpec(value)));
+    case 'proxyjump': {
+      const hops = parseTypedJumpSpec(value);
+      if (state.set.has('proxyjump')) return;
+      markProxySet(state);
+      state.typedJumps = hops;
+      p.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
+      return;
+    }
     case 'proxycommand':
-      return first(() => (p.proxyCommand = value.toLowerCase() === 'none' ? null : value));
+      if (state.set.has('proxycommand')) return;
+      markProxySet(state);
+      p.proxyCommand = value.toLowerCase() === 'none' ? null : value;
+      return;
     case 'batchmode':
       return first(() => (p.batchMode = parseYesNo(key, value)));
     case 'connecttimeout':
@@ -224,14 +260,11 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       if (parseYesNo(key, value)) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: X11 forwarding is not supported`);
       return;
     case 'localforward':
-      p.forwards.push(parseConfigForward('local', value));
-      return;
+      return addForward(p, parseConfigForward('local', value));
     case 'remoteforward':
-      p.forwards.push(parseConfigForward('remote', value));
-      return;
+      return addForward(p, parseConfigForward('remote', value));
     case 'dynamicforward':
-      p.forwards.push(parseConfigForward('dynamic', value));
-      return;
+      return addForward(p, parseConfigForward('dynamic', value));
   }
   if (IGNORED_OPTIONS.has(k)) {
     state.warnings.push(`option ${key} has no effect in tunnelvision and was ignored`);
