@@ -229,12 +229,17 @@ describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => 
     expect(warnings.join('\n')).toMatch(/\/dev\/zero:0: not a regular file/);
   });
 
-  it('bad lines in the file are warnings with their line; Match exec is never run', () => {
+  it('a bad value in the file refuses the command line with its file:line, as ssh does — even in a block that does not apply', () => {
+    config('Host prod\n  HostName 10.0.0.9\nHost other\n  Port 70000\n');
+    expect(() => parseSshCommand(['ssh', 'prod'], withConfig)).toThrow(expect.objectContaining({ code: 'BAD_PORT', message: expect.stringMatching(/config:4: .*70000/) }));
+  });
+
+  it('options ssh has and tunnelvision lacks are warnings with their line; Match exec is never run', () => {
     const marker = join(home, 'ran');
-    config(`Host prod\n  Port 70000\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
+    config(`Host prod\n  CertificateFile ~/.ssh/c.pub\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
     const { profile, warnings } = parseSshCommand(['ssh', 'prod'], withConfig);
     expect(profile).toMatchObject({ host: '10.0.0.9', port: 22, user: null });
-    expect(warnings.join('\n')).toMatch(/config:2: .*70000/);
+    expect(warnings.join('\n')).toMatch(/config:2: .*CertificateFile is not supported/);
     expect(warnings.join('\n')).toMatch(/Match exec .* was not run/);
     expect(existsSync(marker)).toBe(false);
   });

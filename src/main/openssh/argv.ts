@@ -2,7 +2,7 @@ import { TunnelError } from '../../shared/errors.js';
 import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseDestination, parseTypedJumpSpec, type Destination } from './destination.js';
-import { finishHost, resolveJumpChain, type SshConfigView } from './import.js';
+import { assertNoJumpLoop, finishHost, resolveJumpChain, type SshConfigView } from './import.js';
 import { addForward, applyOption, markProxySet, newOptionState, splitOption } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
@@ -295,6 +295,7 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
   view?.applyTo(destination.host, state);
   finishHost(state, destination.host);
   if (state.typedJumps !== null && state.typedJumps.length > 0) {
+    assertNoJumpLoop(state.typedJumps.at(-1)!, profile);
     profile.jumps = resolveJumpChain(state.typedJumps, view, warnings);
   }
   if (profile.jumps.length > 0) profile.proxyCommand = null;

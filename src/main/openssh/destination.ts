@@ -53,12 +53,12 @@ function splitUserHost(text: string): Destination {
 }
 
 /** One hop of `-J` / ProxyJump: `[user@]host[:port]`, `[user@][v6addr]:port`, or an ssh:// URI. */
-function parseJumpHop(text: string): TypedJumpHost {
+function parseJumpHop(text: string, checkNames: boolean): TypedJumpHost {
   const what = `jump host '${printable(text)}'`;
   if (text.startsWith('ssh://')) {
     const d = parseSshUri(text, what);
-    assertSafeHostname(d.host, what, 'BAD_HOST');
-    if (d.user !== null) assertSafeUser(d.user, what, 'BAD_HOST');
+    if (checkNames) assertSafeHostname(d.host, what, 'BAD_HOST');
+    if (checkNames && d.user !== null) assertSafeUser(d.user, what, 'BAD_HOST');
     return { host: d.host, user: d.user, port: d.port };
   }
   const { user, host: hostPort } = splitUserHost(text);
@@ -83,16 +83,17 @@ function parseJumpHop(text: string): TypedJumpHost {
       port = parseConnectPort(hostPort.slice(colon + 1), `${what}: port`);
     }
   }
-  assertSafeHostname(host, what, 'BAD_HOST');
-  if (user !== null) assertSafeUser(user, what, 'BAD_HOST');
+  if (host === '') throw new TunnelError('BAD_HOST', `${what}: the host name is empty`);
+  if (checkNames) assertSafeHostname(host, what, 'BAD_HOST');
+  if (checkNames && user !== null) assertSafeUser(user, what, 'BAD_HOST');
   return { host, user, port };
 }
 
 /** `-J` / ProxyJump as written: a comma-separated chain, or `none`. */
-export function parseTypedJumpSpec(text: string): TypedJumpHost[] {
+export function parseTypedJumpSpec(text: string, { checkNames = true } = {}): TypedJumpHost[] {
   if (text.toLowerCase() === 'none') return [];
   if (text.trim() === '') throw new TunnelError('BAD_HOST', 'the jump host list is empty');
-  return text.split(',').map((hop) => parseJumpHop(hop.trim()));
+  return text.split(',').map((hop) => parseJumpHop(hop.trim(), checkNames));
 }
 
 /** `-J` / ProxyJump taken literally, each hop on port 22 unless it names one. */

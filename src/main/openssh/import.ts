@@ -115,7 +115,7 @@ export function expandHostName(value: string, alias: string): string {
  * whatever `state` already holds (a command line's options) stays, as in ssh(1). Lines that
  * cannot be applied become warnings; deliberately skipped things go to `skipped`.
  */
-function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, skipped: Set<string>): void {
+function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, skipped: Set<string>, strict = false): void {
   // Each block header is evaluated once, when first needed: nothing is applied between a
   // header and its first line, so this is the moment ssh evaluates it too.
   const evaluated = new Map<Condition, boolean>();
@@ -132,20 +132,44 @@ function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, 
     return result;
   };
   for (const l of lines) {
-    if (!l.conditions.every(holds)) continue;
     const where = `${l.file}:${l.line}`;
+    if (!l.conditions.every(holds)) {
+      if (strict) validateLine(l, where);
+      continue;
+    }
     if (NEVER_RUN.has(l.keyword)) {
       skipped.add(`${where}: ${l.name} skipped: tunnelvision never runs commands`);
       continue;
     }
     if (SILENT.has(l.keyword) || IGNORED_OPTIONS.has(l.keyword)) continue;
-    const value = l.keyword === 'proxycommand' ? l.rest : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
+    const value = optionValue(l);
     try {
       applyOption(state, l.name, value);
     } catch (err) {
-      state.warnings.push(`${where}: ${toErrorInfo(err).message}; line skipped`);
+      const info = toErrorInfo(err);
+      // ssh(1) refuses to run with a bad line in the file; so does a command line resolved
+      // through it. An option ssh has and we lack is skipped with a warning instead.
+      if (strict && info.code !== 'UNSUPPORTED_OPTION') throw new TunnelError(info.code, `${where}: ${info.message}`);
+      state.warnings.push(`${where}: ${info.message}; line skipped`);
     }
   }
+}
+
+/** A line of a block that does not apply: readconf.c still parses its value and refuses a bad one. */
+function validateLine(l: ConfigLine, where: string): void {
+  if (NEVER_RUN.has(l.keyword) || SILENT.has(l.keyword) || IGNORED_OPTIONS.has(l.keyword)) return;
+  const scratch = newOptionState(defaultProfile('scratch'));
+  scratch.validateOnly = true;
+  try {
+    applyOption(scratch, l.name, optionValue(l));
+  } catch (err) {
+    const info = toErrorInfo(err);
+    if (info.code !== 'UNSUPPORTED_OPTION') throw new TunnelError(info.code, `${where}: ${info.message}`);
+  }
+}
+
+function optionValue(l: ConfigLine): string {
+  return l.keyword === 'proxycommand' ? l.rest : l.keyword === 'proxyjump' ? l.raw : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
 }
 
 function safeExpand(value: string, alias: string): string {
@@ -167,6 +191,17 @@ export function finishHost(state: OptionState, alias: string): void {
 export interface SshConfigView {
   /** Applies the blocks that hold for `alias` (as typed) onto `state`; first value wins. */
   applyTo(alias: string, state: OptionState): void;
+}
+
+/**
+ * ssh.c refuses a chain whose last hop, as written, is the destination itself (same name after
+ * HostName, same port, same user): "jumphost loop via …".
+ */
+export function assertNoJumpLoop(last: TypedJumpHost, target: { host: string; user: string | null; port: number }): void {
+  const me = localUserName();
+  if (last.host === target.host && (last.port ?? 22) === target.port && (last.user ?? target.user ?? me) === (target.user ?? me)) {
+    throw new TunnelError('BAD_HOST', `jump host loop: ${printable(last.host)} is the destination itself`);
+  }
 }
 
 /** The most hops a chain may have once every hop's own ProxyJump is followed. */
@@ -198,6 +233,8 @@ export function resolveJumpChain(hops: TypedJumpHost[], view: SshConfigView | nu
     if (p.proxyCommand !== null) {
       throw new TunnelError('UNSUPPORTED_OPTION', `jump host ${printable(hop.host)} is reached through a ProxyCommand, which is not supported for jump hosts`);
     }
+    const earlier = i > 0 ? hops[i - 1]! : state.typedJumps?.at(-1);
+    if (earlier !== undefined) assertNoJumpLoop(earlier, p);
     const before = i === 0 && state.typedJumps !== null ? resolveJumpChain(state.typedJumps, view, warnings, depth + 1) : [];
     return [...before, { host: p.host, user: p.user, port: p.port }];
   });
@@ -240,7 +277,7 @@ export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): 
     applyTo: (alias, state) => {
       for (const { parsed } of loaded) {
         for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
-        applyConfigFor(alias, parsed.lines, state, skipped);
+        applyConfigFor(alias, parsed.lines, state, skipped, true);
       }
       for (const s of skipped) if (!state.warnings.includes(s)) state.warnings.push(s);
     },

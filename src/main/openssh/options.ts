@@ -17,6 +17,8 @@ export interface OptionState {
   warnings: string[];
   /** ProxyJump as written (aliases, ports only where given): hops are resolved through ssh_config later. */
   typedJumps: TypedJumpHost[] | null;
+  /** Checking a line of a block that does not apply: ssh(1) refuses bad values there too. */
+  validateOnly?: boolean;
 }
 
 export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
@@ -166,54 +168,61 @@ export function splitOption(text: string): { key: string; value: string } {
 export function applyOption(state: OptionState, key: string, value: string): void {
   const k = key.toLowerCase();
   const p = state.profile;
-  const first = (apply: () => void): void => {
-    if (state.set.has(k)) return;
+  // The value is checked even when an earlier one wins: readconf.c parses before it looks.
+  const first = (apply: (p: Profile) => void): void => {
+    if (state.set.has(k)) return apply(structuredClone(p));
     state.set.add(k);
-    apply();
+    apply(p);
   };
   switch (k) {
     case 'hostname':
-      return first(() => {
+      return first((p) => {
         // It reaches ProxyCommand's %h and every message: the same rules as a typed destination.
         assertSafeHostname(value, key);
         p.host = value;
       });
     case 'user':
-      return first(() => (p.user = value));
+      return first((p) => (p.user = value));
     case 'port':
-      return first(() => (p.port = parseConnectPort(value, '-o Port')));
+      return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
       p.identityFiles.push(value);
       return;
     case 'identitiesonly':
-      return first(() => (p.identitiesOnly = parseYesNo(key, value)));
+      return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
     case 'globalknownhostsfile':
-      return first(() => {
+      return first((p) => {
         p.globalKnownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
       });
     case 'hashknownhosts':
-      return first(() => (p.hashKnownHosts = parseYesNo(key, value)));
+      return first((p) => (p.hashKnownHosts = parseYesNo(key, value)));
     case 'userknownhostsfile':
-      return first(() => {
+      return first((p) => {
         p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
       });
     case 'stricthostkeychecking':
-      return first(() => (p.strictHostKeyChecking = parseStrict(key, value)));
+      return first((p) => (p.strictHostKeyChecking = parseStrict(key, value)));
     case 'serveraliveinterval':
-      return first(() => {
+      return first((p) => {
         const seconds = parseTimeSeconds(key, value);
         if (seconds > 86400) fail(key, value, 'is longer than a day');
         p.keepalive.interval = seconds;
       });
     case 'serveralivecountmax':
-      return first(() => (p.keepalive.countMax = parseInteger(key, value, 1, 1000)));
+      return first((p) => (p.keepalive.countMax = parseInteger(key, value, 1, 1000)));
     case 'exitonforwardfailure':
-      return first(() => (p.exitOnForwardFailure = parseYesNo(key, value)));
+      return first((p) => (p.exitOnForwardFailure = parseYesNo(key, value)));
     case 'gatewayports':
-      return first(() => (p.gatewayPorts = parseYesNo(key, value)));
+      return first((p) => (p.gatewayPorts = parseYesNo(key, value)));
     case 'proxyjump': {
+      // Every ProxyJump must be [user@]host[:port] (readconf.c parse_jump checks even unused
+      // ones); host names are checked only in the one that counts: ssh keeps any text there
+      // and fails only when it connects through it.
+      if (state.set.has('proxyjump') || state.validateOnly) {
+        parseTypedJumpSpec(value, { checkNames: false });
+        return;
+      }
       const hops = parseTypedJumpSpec(value);
-      if (state.set.has('proxyjump')) return;
       markProxySet(state);
       state.typedJumps = hops;
       p.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
@@ -225,36 +234,36 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       p.proxyCommand = value.toLowerCase() === 'none' ? null : value;
       return;
     case 'batchmode':
-      return first(() => (p.batchMode = parseYesNo(key, value)));
+      return first((p) => (p.batchMode = parseYesNo(key, value)));
     case 'connecttimeout':
-      return first(() => {
+      return first((p) => {
         const seconds = parseTimeSeconds(key, value);
         if (seconds < 1 || seconds > 3600) fail(key, value, 'must be between 1 second and 1 hour');
         p.connectTimeout = seconds;
       });
     case 'forwardagent':
-      return first(() => (p.forwardAgent = parseYesNo(key, value)));
+      return first((p) => (p.forwardAgent = parseYesNo(key, value)));
     case 'compression':
-      return first(() => (p.compression = parseYesNo(key, value)));
+      return first((p) => (p.compression = parseYesNo(key, value)));
     case 'addressfamily':
-      return first(() => {
+      return first((p) => {
         const v = value.toLowerCase();
         if (v !== 'any' && v !== 'inet' && v !== 'inet6') fail(key, value, 'must be any, inet or inet6');
         p.addressFamily = v;
       });
     case 'hostkeyalias':
-      return first(() => (p.hostKeyAlias = value));
+      return first((p) => (p.hostKeyAlias = value));
     case 'bindaddress':
-      return first(() => {
+      return first((p) => {
         if (isIP(value) === 0) fail(key, value, 'must be an IP address of this machine');
         p.bindAddress = value;
       });
     case 'ciphers':
-      return first(() => (p.ciphers = parseAlgorithmList('Ciphers', value)));
+      return first((p) => (p.ciphers = parseAlgorithmList('Ciphers', value)));
     case 'macs':
-      return first(() => (p.macs = parseAlgorithmList('MACs', value)));
+      return first((p) => (p.macs = parseAlgorithmList('MACs', value)));
     case 'kexalgorithms':
-      return first(() => (p.kexAlgorithms = parseAlgorithmList('KexAlgorithms', value)));
+      return first((p) => (p.kexAlgorithms = parseAlgorithmList('KexAlgorithms', value)));
     case 'forwardx11':
     case 'forwardx11trusted':
       if (parseYesNo(key, value)) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: X11 forwarding is not supported`);

@@ -31,6 +31,8 @@ export interface ConfigLine {
   args: string[];
   /** Everything after the keyword and separator, unsplit (ProxyCommand keeps it verbatim). */
   rest: string;
+  /** The same with any quotes kept: ssh 9.x reads ProxyJump from the raw line ("XXX use argv?"). */
+  raw: string;
   /**
    * Every block header the line depends on, outermost first: the block around an `Include`
    * and then the block inside the included file. The line applies only when all of them hold
@@ -219,6 +221,6 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
       return;
     }
     if (args.length === 0) return problem(`${name}: missing argument`);
-    out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), conditions });
+    out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), raw: rest, conditions });
   });
 }
