@@ -36,7 +36,7 @@ export function rng(seed: number): () => number {
 const DESTINATIONS = ['db1', 'db2', 'web', 'Web', 'h1.example.com', '10.0.0.5', 'db-2.internal', 'bastion', 'WEB01'];
 const JUMP_HOSTS = ['bastion', 'jump2', 'gw'];
 const USERS = ['ops', 'alice', 'bob', 'deploy'];
-const HOSTNAMES = ['h1.example.com', '%h.example.net', '%h', '10.1.2.3', 'UP.Example.ORG', 'x%%y.example', '%h-%h.lan'];
+const HOSTNAMES = ['h1.example.com', '%h.example.net', '%h', '10.1.2.3', 'UP.Example.ORG', 'x%%y.example', '%h-%h.lan', '%h.example.net', '%p.example', '%r.example'];
 const HOST_PATTERNS = ['*', 'db*', 'db?', 'web', 'Web', '*.internal', '!db1', '!web', 'h1.*', '10.0.0.*', 'WEB*', 'bastion', 'jump2', 'gw', 'j*', '!gw'];
 const MATCH_HOSTS = ['db*', 'h1.example.com', '*.example.net', 'WEB', 'web', '10.*', 'up.example.org', 'gw', 'jump2.example.net', '*'];
 const LOCAL_FORWARDS = ['9001 db:1', '127.0.0.1:9011 db:11', '*:9021 [::1]:21', '[::1]:9031 web:31', 'localhost:9041 h:41'];
@@ -81,8 +81,17 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => line('GlobalKnownHostsFile', pick(['/etc/ssh/kh_a', '/etc/ssh/kh_a /etc/ssh/kh_b', 'none'])),
       () => line('HashKnownHosts', pick(['yes', 'no'])),
       () => line('BindAddress', pick(['127.0.0.1', '::1'])),
+      () => line('HostKeyAlias', pick(['alias.example', 'Alias.Example'])),
+      () => line('ForwardAgent', pick(['yes', 'no'])),
+      () => line('UserKnownHostsFile', pick(['~/.ssh/kh_a', '/etc/kh_b ~/kh_c', 'none'])),
+      () => line('Ciphers', pick(['aes128-ctr', 'aes256-gcm@openssh.com,aes128-ctr'])),
+      () => line('MACs', pick(['hmac-sha2-256', 'hmac-sha2-512-etm@openssh.com'])),
+      () => line('KexAlgorithms', pick(['curve25519-sha256', 'ecdh-sha2-nistp256,curve25519-sha256'])),
     ];
-    if (mayJump) choices.push(() => line('ProxyJump', pick(['bastion', 'jump2', 'ops@jump2:2201', 'bastion,jump2', 'none'])));
+    if (mayJump) {
+      choices.push(() => line('ProxyJump', pick(['bastion', 'jump2', 'ops@jump2:2201', 'bastion,jump2', 'none'])));
+      choices.push(() => line('ProxyCommand', pick(['nc -x proxy:1080 %h %p', 'none', 'ssh -W %h:%p gw'])));
+    }
     return pick(choices)();
   };
 
@@ -161,6 +170,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     () => ['-C'],
     () => [pick(['-4', '-6'])],
     () => ['-N'],
+    () => ['-A'],
     () => ['-fNT'],
     () => ['-b', pick(['127.0.0.1', '::1'])],
     () => ['-c', pick(['aes128-ctr', 'aes256-ctr', 'aes128-ctr,aes256-ctr'])],
@@ -174,7 +184,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => `Port${sep}${pick([2022, 9022])}`,
       () => `User${sep}${pick(USERS)}`,
       () => `ProxyJump${sep}${pick(CLI_JUMPS)}`,
-      () => `HostName${sep}${pick(HOSTNAMES.filter((h) => !h.includes('%%')))}`,
+      () => `HostName${sep}${pick(HOSTNAMES.filter((h) => !h.includes('%%') && !h.includes('%p')))}`,
       () => `GatewayPorts${sep}${pick(['yes', 'no'])}`,
       () => `Compression${sep}${pick(['yes', 'no'])}`,
       () => `AddressFamily${sep}${pick(['any', 'inet', 'inet6'])}`,
@@ -192,6 +202,10 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => `BindAddress${sep}127.0.0.1`,
       () => `Ciphers${sep}aes256-ctr`,
       () => `MACs${sep}hmac-sha2-512`,
+      () => `HostKeyAlias${sep}Cli.Alias`,
+      () => `ForwardAgent${sep}${pick(['yes', 'no'])}`,
+      () => `ProxyCommand${sep}nc %h %p`,
+      () => `UserKnownHostsFile${sep}/tmp/kh_cli`,
     ])();
   }
   // Now and then something both must refuse.

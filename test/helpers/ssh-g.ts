@@ -122,11 +122,33 @@ export function fieldsOfSshG(g: { options: Map<string, string[]> }, hops: Hop[])
     globalknownhostsfile: one(g, 'globalknownhostsfile'),
     hashknownhosts: one(g, 'hashknownhosts'),
     bindaddress: one(g, 'bindaddress') ?? null,
+    hostkeyalias: one(g, 'hostkeyalias') ?? null,
+    forwardagent: one(g, 'forwardagent'),
+    proxycommand: hops.length > 0 || one(g, 'proxycommand') === 'none' ? null : (one(g, 'proxycommand') ?? null),
+    userknownhostsfile: one(g, 'userknownhostsfile'),
+    ciphers: one(g, 'ciphers'),
+    macs: one(g, 'macs'),
+    kexalgorithms: one(g, 'kexalgorithms'),
   };
 }
 
-export function fieldsOfProfile(p: Profile): Record<string, unknown> {
+/** What ssh -G prints where a profile keeps null ("OpenSSH's default"): read once from ssh itself. */
+export interface SshDefaults {
+  ciphers: string;
+  macs: string;
+  kexalgorithms: string;
+}
+
+export async function sshDefaults(): Promise<SshDefaults> {
+  const g = await sshG(['-F', '/dev/null', 'defaults.invalid']);
+  if (!g.ok) throw new Error(g.error);
+  return { ciphers: one(g, 'ciphers')!, macs: one(g, 'macs')!, kexalgorithms: one(g, 'kexalgorithms')! };
+}
+
+export function fieldsOfProfile(p: Profile, defaults: SshDefaults): Record<string, unknown> {
   const me = userInfo().username;
+  const home = userInfo().homedir;
+  const knownHosts = p.knownHostsFiles.length === 0 ? [`${home}/.ssh/known_hosts`, `${home}/.ssh/known_hosts2`] : p.knownHostsFiles;
   const kinds = ['local', 'remote', 'dynamic'] as const;
   return {
     hostname: p.host,
@@ -152,5 +174,12 @@ export function fieldsOfProfile(p: Profile): Record<string, unknown> {
           : p.globalKnownHostsFiles.join(' '),
     hashknownhosts: yesNo(p.hashKnownHosts),
     bindaddress: p.bindAddress,
+    hostkeyalias: p.hostKeyAlias,
+    forwardagent: yesNo(p.forwardAgent),
+    proxycommand: p.proxyCommand,
+    userknownhostsfile: knownHosts.join(' ') === '/dev/null' ? 'none' : knownHosts.map((f) => f.replace(/^~(?=\/)/, home)).join(' '),
+    ciphers: p.ciphers ?? defaults.ciphers,
+    macs: p.macs ?? defaults.macs,
+    kexalgorithms: p.kexAlgorithms ?? defaults.kexalgorithms,
   };
 }

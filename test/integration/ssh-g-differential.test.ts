@@ -6,7 +6,7 @@ import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { loadSshConfig } from '../../src/main/openssh/import.js';
 import { toErrorInfo } from '../../src/shared/errors.js';
 import { generateCase } from '../helpers/ssh-config-generator.js';
-import { fieldsOfProfile, fieldsOfSshG, oracleHops, sshG, type SshG } from '../helpers/ssh-g.js';
+import { fieldsOfProfile, fieldsOfSshG, oracleHops, sshDefaults, sshG, type SshDefaults, type SshG } from '../helpers/ssh-g.js';
 
 /**
  * Differential suite: `tunnelvision parse` against OpenSSH's own `ssh -G` on seeded random
@@ -37,10 +37,12 @@ interface Outcome {
   detail?: string;
 }
 
+let defaults: SshDefaults;
+
 function ours(argv: string[]): { ok: true; fields: Record<string, unknown> } | { ok: false; error: string } {
   try {
     const { profile } = parseSshCommand(['ssh', ...argv], { sshConfig: (path) => loadSshConfig(path, { system: null }) });
-    return { ok: true, fields: fieldsOfProfile(profile) };
+    return { ok: true, fields: fieldsOfProfile(profile, defaults) };
   } catch (err) {
     return { ok: false, error: `${toErrorInfo(err).code}: ${toErrorInfo(err).message}` };
   }
@@ -91,6 +93,7 @@ async function runCase(seed: number): Promise<Outcome> {
 
 describe('tunnelvision parse agrees with ssh -G (differential, seeded)', () => {
   it(`${CASES} generated configs and command lines from seed ${FIRST_SEED}`, { timeout: Math.max(120_000, CASES * 400) }, async () => {
+    defaults = await sshDefaults();
     const seeds = Array.from({ length: CASES }, (_, i) => FIRST_SEED + i);
     const outcomes: Outcome[] = [];
     let next = 0;

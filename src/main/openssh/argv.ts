@@ -3,7 +3,7 @@ import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseDestination, parseTypedJumpSpec, type Destination } from './destination.js';
 import { assertNoJumpLoop, finishHost, resolveJumpChain, type SshConfigView } from './import.js';
-import { addForward, applyOption, markProxySet, newOptionState, splitOption } from './options.js';
+import { addForward, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
 
@@ -214,14 +214,9 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
           if (!set.has('port')) override('port', () => (profile.port = parseConnectPort(value, '-p')));
           break;
         case 'J': {
-          if (set.has('proxyjump') && state.typedJumps !== null) {
-            throw new TunnelError('BAD_ARGUMENT', 'only one -J option is permitted (use a,b,c for a chain)');
-          }
+          if (set.has('proxyjump')) throw new TunnelError('BAD_ARGUMENT', 'only one -J option is permitted (use a,b,c for a chain)');
           if (set.has('proxycommand')) throw new TunnelError('BAD_ARGUMENT', 'cannot use -J together with a ProxyCommand');
-          const hops = parseTypedJumpSpec(value);
-          markProxySet(state);
-          state.typedJumps = hops;
-          profile.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
+          setProxyJump(state, parseTypedJumpSpec(value));
           break;
         }
         case 'o': {

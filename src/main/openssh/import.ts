@@ -169,7 +169,8 @@ function validateLine(l: ConfigLine, where: string): void {
 }
 
 function optionValue(l: ConfigLine): string {
-  return l.keyword === 'proxycommand' ? l.rest : l.keyword === 'proxyjump' ? l.raw : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
+  // ssh 9.x takes both from the raw line: quotes stay part of the value.
+  return l.keyword === 'proxycommand' || l.keyword === 'proxyjump' ? l.raw : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
 }
 
 function safeExpand(value: string, alias: string): string {

@@ -26,9 +26,18 @@ export function newOptionState(profile: Profile, warnings: string[] = []): Optio
 }
 
 /**
- * ProxyJump and ProxyCommand exclude each other and share one first-value-wins slot
- * (readconf.c: whichever is obtained first, `none` included, makes the other ignored).
+ * ProxyJump and ProxyCommand, first value wins across both, as ssh 9.x has it (checked with
+ * ssh -G): a ProxyCommand (`none` included) or a real ProxyJump makes every later one of either
+ * ignored; `ProxyJump none` stops later ProxyJumps but lets a later ProxyCommand through.
  */
+export function setProxyJump(state: OptionState, hops: TypedJumpHost[]): void {
+  state.set.add('proxyjump');
+  if (hops.length > 0) state.set.add('proxycommand');
+  state.typedJumps = hops;
+  state.profile.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
+}
+
+/** What the command line of a later hop does (`ssh -J earlier,hops hop`): no proxy from the file. */
 export function markProxySet(state: OptionState): void {
   state.set.add('proxyjump');
   state.set.add('proxycommand');
@@ -222,14 +231,11 @@ export function applyOption(state: OptionState, key: string, value: string): voi
         parseTypedJumpSpec(value, { checkNames: false });
         return;
       }
-      const hops = parseTypedJumpSpec(value);
-      markProxySet(state);
-      state.typedJumps = hops;
-      p.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
+      setProxyJump(state, parseTypedJumpSpec(value));
       return;
     }
     case 'proxycommand':
-      if (state.set.has('proxycommand')) return;
+      if (state.set.has('proxycommand') || state.validateOnly) return;
       markProxySet(state);
       p.proxyCommand = value.toLowerCase() === 'none' ? null : value;
       return;
@@ -252,7 +258,8 @@ export function applyOption(state: OptionState, key: string, value: string): voi
         p.addressFamily = v;
       });
     case 'hostkeyalias':
-      return first((p) => (p.hostKeyAlias = value));
+      // ssh.c lower-cases it, as it does the host name, before known_hosts sees it.
+      return first((p) => (p.hostKeyAlias = value.toLowerCase()));
     case 'bindaddress':
       return first((p) => {
         if (isIP(value) === 0) fail(key, value, 'must be an IP address of this machine');
