@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
@@ -154,5 +154,19 @@ describe('where tunnelvision differs from ssh -G on purpose', () => {
     const g = await sshG(['-F', '/dev/null', 'host']);
     expect(g.ok && one(g, 'serveraliveinterval')).toBe('0');
     expect(parse(['ssh', '-F', '/dev/null', 'host']).profile.keepalive.interval).toBe(15);
+  });
+});
+
+describe('#16 item 3: the system ssh_config, against ssh -G reading this machine’s own files (no -F)', () => {
+  it.each([['host'], ['-p', '2222', 'alice@db1'], ['-J', 'bastion', 'web']])('ssh -G %s', async (...args) => {
+    const g = await sshG(args);
+    if (!g.ok) throw new Error(g.error);
+    // ssh reads the user's file from the password database's home, not $HOME.
+    const files = { user: join(userInfo().homedir, '.ssh', 'config'), system: '/etc/ssh/ssh_config' };
+    const hops = await oracleHops(one(g, 'proxyjump'), []);
+    const { profile } = parseSshCommand(['ssh', ...args], { sshConfig: (path) => loadSshConfig(path, files) });
+    const theirs = fieldsOfSshG(g, hops!);
+    if (!args.some((a) => a.includes('ServerAliveInterval'))) theirs.serveraliveinterval = '15'; // KEEPALIVE_ON_BY_DEFAULT
+    expect(fieldsOfProfile(profile, defaults)).toEqual(theirs);
   });
 });
