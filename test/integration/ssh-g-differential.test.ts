@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { loadSshConfig } from '../../src/main/openssh/import.js';
 import { toErrorInfo } from '../../src/shared/errors.js';
+import type { Profile } from '../../src/shared/profile.js';
+import { runCli } from '../helpers/cli.js';
 import { generateCase } from '../helpers/ssh-config-generator.js';
 import { fieldsOfProfile, fieldsOfSshG, oracleHops, sshDefaults, sshG, type SshDefaults, type SshG } from '../helpers/ssh-g.js';
 
@@ -56,7 +58,14 @@ async function oracle(argv: string[], configArgs: string[]): Promise<{ ok: true;
   return { ok: true, fields: fieldsOfSshG(g, hops) };
 }
 
-async function runCase(seed: number): Promise<Outcome> {
+/** The same through the built `tunnelvision parse --json`, which is what users run. */
+async function oursViaCli(argv: string[]): Promise<{ ok: true; fields: Record<string, unknown> } | { ok: false; error: string }> {
+  const r = await runCli(['parse', '--json', '--', 'ssh', ...argv]);
+  if (r.code !== 0) return { ok: false, error: r.stderr.trim() };
+  return { ok: true, fields: fieldsOfProfile(JSON.parse(r.stdout) as Profile, defaults) };
+}
+
+async function runCase(seed: number, viaCli = false): Promise<Outcome> {
   const dir = join(root, `case-${seed}`);
   mkdirSync(join(dir, 'inc'), { recursive: true });
   const c = generateCase(seed, dir);
@@ -70,7 +79,7 @@ async function runCase(seed: number): Promise<Outcome> {
   // The file the last -F names is the one both read (-F: the last one wins).
   const lastF = c.argv.lastIndexOf('-F');
   const configArgs = ['-F', oracleArgv[lastF + 1]!];
-  const [theirs, mine] = [await oracle(oracleArgv, configArgs), ours(c.argv)];
+  const [theirs, mine] = [await oracle(oracleArgv, configArgs), viaCli ? await oursViaCli(c.argv) : ours(c.argv)];
   const hops = theirs.ok ? (theirs.fields.hops as unknown[]).length : 0;
   const includes = [...c.files.values()].join('\n').match(/^\s*include/gim)?.length ?? 0;
   const base = { seed, hops, includes };
@@ -110,5 +119,12 @@ describe('tunnelvision parse agrees with ssh -G (differential, seeded)', () => {
     expect(outcomes.filter((o) => o.refusedByBoth).length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.hops >= 2).length).toBeGreaterThan(CASES / 20);
     expect(outcomes.filter((o) => o.includes > 0).length).toBeGreaterThan(CASES / 10);
+  });
+
+  it('the built CLI (tunnelvision parse --json) gives the same answers, on 25 of the cases', { timeout: 120_000 }, async () => {
+    defaults ??= await sshDefaults();
+    const outcomes: Outcome[] = [];
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + 25; seed++) outcomes.push(await runCase(seed, true));
+    expect(outcomes.filter((o) => !o.agree).map((d) => d.detail).join('\n\n')).toBe('');
   });
 });
