@@ -19,6 +19,8 @@ export interface HostKeyPolicy {
   batchMode: boolean;
   /** HostKeyAlias: the name to look up instead of host/port. */
   alias: string | null;
+  /** HashKnownHosts: keys accepted here are written with the host name hashed. */
+  hashKnownHosts?: boolean;
 }
 
 export interface HostKeyTarget {
@@ -149,7 +151,7 @@ export class HostKeyVerifier {
   private async remember(blob: Buffer): Promise<void> {
     const file = this.files[0];
     if (!file || file === '/dev/null') return;
-    await appendKnownHost(file, this.name, blob);
+    await appendKnownHost(file, this.name, blob, { hashed: this.policy.hashKnownHosts === true });
     this.notes.push(`Permanently added ${this.name} (${blobKeyType(blob)}) to ${file}`);
   }
 

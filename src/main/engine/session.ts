@@ -94,6 +94,7 @@ function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions)
       strict: profile.strictHostKeyChecking,
       batchMode: profile.batchMode,
       alias: isDestination ? profile.hostKeyAlias : null,
+      hashKnownHosts: profile.hashKnownHosts,
     },
     options.prompter,
   );
