@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
-import { loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
 import { toErrorInfo } from '../../src/shared/errors.js';
 import type { Profile } from '../../src/shared/profile.js';
 import { runCli } from '../helpers/cli.js';

@@ -3,7 +3,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
-import { loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
 import { fieldsOfProfile, fieldsOfSshG, one, oracleHops, sshDefaults, sshG, type SshDefaults } from '../helpers/ssh-g.js';
 
 /** Issue #17's own examples, each checked against `ssh -G` and against the expected values. */

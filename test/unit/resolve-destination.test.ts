@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
-import { importSshConfig, loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
+import { importSshConfig } from '../../src/main/openssh/import.js';
 import { resolveDestination } from '../../src/main/openssh/resolve-destination.js';
 import { defaultProfile } from '../../src/shared/profile.js';
 

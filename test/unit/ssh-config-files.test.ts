@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
-import { loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
 import { MAX_CONFIG_FILES, MAX_CONFIG_LINES, parseSshConfigFile } from '../../src/main/openssh/ssh-config.js';
 import { TunnelError } from '../../src/shared/errors.js';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { profileToArgv, profileToSshConfig } from '../../src/main/openssh/export.js';
-import { importSshConfig, loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
+import { importSshConfig } from '../../src/main/openssh/import.js';
 
 let home: string;
 const savedHome = process.env.HOME;

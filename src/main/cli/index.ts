@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
-import { loadSshConfig } from '../openssh/import.js';
+import { loadSshConfig } from '../openssh/config-view.js';
 import { resolveDestination } from '../openssh/resolve-destination.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';

@@ -1,5 +1,6 @@
 import { defaultProfile, type Profile } from '../../shared/profile.js';
-import { assertNoJumpLoop, finishHost, loadSshConfig, resolveJumpChain, type SshConfigView } from './import.js';
+import { finishHost, loadSshConfig, type SshConfigView } from './config-view.js';
+import { assertNoJumpLoop, resolveJumpChain } from './jump-chain.js';
 import { markProxySet, newOptionState, setProxyJump } from './options.js';
 
 export interface ResolvedDestination {
