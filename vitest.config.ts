@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Tests never depend on this machine's /etc/ssh/ssh_config; the ones about it pass a file.
+    env: { TUNNELVISION_SYSTEM_SSH_CONFIG: 'none' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Real sshd instances and sockets: files run in parallel processes, tests inside a file in order.

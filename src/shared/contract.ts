@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { ProfileSchema } from './profile.js';
+import { JumpHostSchema, ProfileSchema } from './profile.js';
 import { SavedProfileSchema } from './saved-profile.js';
 import { TUNNEL_STATES } from './tunnel.js';
 
@@ -14,6 +14,20 @@ import { TUNNEL_STATES } from './tunnel.js';
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 const Empty = z.strictObject({});
 const ErrorInfoSchema = z.strictObject({ code: z.enum(ERROR_CODES), message: z.string() });
+
+/**
+ * Where a saved profile's typed destination leads now, through ssh_config, beside what was
+ * saved: what its next connect will use. `error` when the file cannot resolve it (the connect
+ * would fail the same way).
+ */
+export const ResolvedDestinationSchema = z.object({
+  host: z.string(),
+  user: z.string().nullable(),
+  port: z.number(),
+  jumps: z.array(JumpHostSchema),
+  error: ErrorInfoSchema.nullable(),
+});
+export type ResolvedDestination = z.infer<typeof ResolvedDestinationSchema>;
 
 const ForwardStatusSchema = z.object({
   index: z.number(),
@@ -112,7 +126,16 @@ const ImportedProfileSchema = ProfileSchema.extend({ name: z.string(), warnings:
 const ProfileDraftSchema = SavedProfileSchema.extend({ id: Id.optional() });
 
 export const COMMANDS = {
-  'profiles.list': { input: Empty, output: z.object({ revision: z.number(), profiles: z.array(SavedProfileSchema), error: ErrorInfoSchema.nullable() }) },
+  'profiles.list': {
+    input: Empty,
+    output: z.object({
+      revision: z.number(),
+      profiles: z.array(SavedProfileSchema),
+      error: ErrorInfoSchema.nullable(),
+      /** By profile id, for profiles with a typed destination: where it resolves through ssh_config now. */
+      resolved: z.record(z.string(), ResolvedDestinationSchema),
+    }),
+  },
   'profiles.get': { input: z.strictObject({ id: Id }), output: SavedProfileSchema },
   'profiles.save': {
     input: z.strictObject({ profile: ProfileDraftSchema, expectedRevision: z.number().int().min(0).optional() }),

@@ -58,6 +58,34 @@ export const KeepaliveSchema = z.strictObject({
 /** The shape of an OpenSSH algorithm list; which names the engine supports is checked where it runs. */
 export const AlgorithmListSchema = z.string().max(1024).regex(/^[+\-^]?[A-Za-z0-9@._*?-]+(,[A-Za-z0-9@._*?-]+)*$/);
 
+/** A jump hop as the user wrote it: no port means "whatever ssh_config says, else 22". */
+export const TypedJumpHostSchema = z.strictObject({
+  host: HostSchema,
+  user: UserSchema.nullable(),
+  port: TargetPortSchema.nullable(),
+});
+
+/**
+ * What the user wrote before ssh_config was applied. When present, the destination and its jump
+ * hops are resolved through ssh_config again at every connect, as `ssh` does, so an edit of
+ * ~/.ssh/config reaches a saved tunnel; `host`, `user`, `port` and `jumps` of the profile hold
+ * the values resolved when it was parsed.
+ */
+export const TypedDestinationSchema = z.strictObject({
+  /** The destination as typed: a Host alias or a name. */
+  host: HostSchema,
+  /** HostName given on the command line (`-o HostName=…`), `%h` unexpanded. */
+  hostName: HostSchema.nullable(),
+  /** User given on the command line (`user@`, `-l`, `-o User`); null: from ssh_config. */
+  user: UserSchema.nullable(),
+  /** Port given on the command line (`-p`, `ssh://…:port`, `-o Port`); null: from ssh_config. */
+  port: TargetPortSchema.nullable(),
+  /** `-J` / `-o ProxyJump` as typed; null: from ssh_config. */
+  jumps: z.array(TypedJumpHostSchema).max(16).nullable(),
+  /** `-F`: null for ~/.ssh/config and the system file. */
+  configFile: z.string().min(1).max(4096).nullable(),
+});
+
 export const StrictHostKeyCheckingSchema = z.enum(['yes', 'accept-new', 'no', 'ask']);
 
 export const ProfileSchema = z.strictObject({
@@ -102,6 +130,8 @@ export const ProfileSchema = z.strictObject({
   hashKnownHosts: z.boolean().default(false),
   /** BindAddress (-b): the local source address of the connection to the first hop. */
   bindAddress: z.string().min(2).max(45).regex(/^[0-9A-Fa-f:.]+$/).nullable().default(null),
+  /** The destination as typed, re-resolved through ssh_config at connect time; null: use host/user/port/jumps as they are. */
+  typed: TypedDestinationSchema.nullable().default(null),
 });
 
 export type Bind = z.infer<typeof BindSchema>;
@@ -115,6 +145,8 @@ export type JumpHost = z.infer<typeof JumpHostSchema>;
 export type Keepalive = z.infer<typeof KeepaliveSchema>;
 export type StrictHostKeyChecking = z.infer<typeof StrictHostKeyCheckingSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
+export type TypedJumpHost = z.infer<typeof TypedJumpHostSchema>;
+export type TypedDestination = z.infer<typeof TypedDestinationSchema>;
 
 /** ServerAliveInterval 15 / CountMax 3: on by default, unlike ssh2 and OpenSSH. */
 export const DEFAULT_KEEPALIVE: Keepalive = { interval: 15, countMax: 3 };
@@ -149,6 +181,7 @@ export function defaultProfile(host: string): Profile {
     globalKnownHostsFiles: [],
     hashKnownHosts: false,
     bindAddress: null,
+    typed: null,
   };
 }
 

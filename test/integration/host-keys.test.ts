@@ -92,6 +92,27 @@ describe('host key verification against known_hosts', () => {
     await again.stop();
   });
 
+  it('HashKnownHosts: accept-new records the key with the host name hashed, as ssh does, and it verifies next time', async () => {
+    const file = await knownHostsWith([]);
+    const t = await connectWith(file, (p) => {
+      p.strictHostKeyChecking = 'accept-new';
+      p.hashKnownHosts = true;
+    });
+    expect(t.getState()).toBe('up');
+    await t.stop();
+    const written = (await readFile(file, 'utf8')).trim();
+    const [hostField, ...rest] = written.split(' ');
+    expect(hostField).toMatch(/^\|1\|[A-Za-z0-9+/=]{28}\|[A-Za-z0-9+/=]{28}$/);
+    expect(written).not.toContain(String(sshd.port));
+    expect(rest.join(' ')).toBe((await sshd.knownHostsLine()).split(' ').slice(1).join(' '));
+    // OpenSSH's own ssh-keygen finds it under the name ssh would look up.
+    const found = (await run('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', file])).stdout;
+    expect(found).toContain(rest[0]);
+    const again = await connectWith(file);
+    expect(again.getState()).toBe('up');
+    await again.stop();
+  });
+
   it('ask: the question carries the SHA256 fingerprint; accept-once connects without writing', async () => {
     const file = await knownHostsWith([]);
     const questions: HostKeyQuestion[] = [];

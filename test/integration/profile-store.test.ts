@@ -27,7 +27,7 @@ describe('ProfileStore', () => {
     await store.add(sample('one'));
     await store.add(sample('two'));
     const file = JSON.parse(readFileSync(store.path, 'utf8'));
-    expect(file).toMatchObject({ version: 2, revision: 2 });
+    expect(file).toMatchObject({ version: 3, revision: 2 });
     expect(file.profiles.map((p: { name: string }) => p.name)).toEqual(['one', 'two']);
     const backup = JSON.parse(readFileSync(`${store.path}.bak`, 'utf8'));
     expect(backup.profiles.map((p: { name: string }) => p.name)).toEqual(['one']);
@@ -63,7 +63,7 @@ describe('ProfileStore', () => {
     expect(JSON.parse(readFileSync(store.path, 'utf8')).version).toBe(99);
   });
 
-  it('a version 1 file migrates forward on read and is written as version 2', async () => {
+  it('a version 1 file migrates forward on read and is written as version 3', async () => {
     const store = new ProfileStore(dir());
     const v1 = { ...sample('old'), id: 'old-1' } as Record<string, unknown>;
     delete v1.lazy;
@@ -73,7 +73,22 @@ describe('ProfileStore', () => {
     const [p] = await store.list();
     expect(p).toMatchObject({ name: 'old', lazy: false, idleTimeout: 300, probeInterval: null });
     await store.add(sample('new'));
-    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: 2, revision: 5 });
+    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: 3, revision: 5 });
+  });
+
+  it('a version 2 file gains typed (null: connect with the saved values, as before), globalKnownHostsFiles and hashKnownHosts', async () => {
+    const store = new ProfileStore(dir());
+    const v2 = { ...sample('old'), id: 'old-2' } as Record<string, unknown>;
+    delete v2.typed;
+    delete v2.globalKnownHostsFiles;
+    delete v2.hashKnownHosts;
+    writeFileSync(store.path, JSON.stringify({ version: 2, revision: 7, profiles: [v2] }));
+    const [p] = await store.list();
+    expect(p).toMatchObject({ name: 'old', host: 'old.example', typed: null, globalKnownHostsFiles: [], hashKnownHosts: false });
+    await store.put({ ...p!, notes: 'edited' }, 7);
+    const written = JSON.parse(readFileSync(store.path, 'utf8'));
+    expect(written).toMatchObject({ version: 3, revision: 8 });
+    expect(written.profiles[0]).toMatchObject({ typed: null, globalKnownHostsFiles: [], hashKnownHosts: false, notes: 'edited' });
   });
 
   it('an edit made against an old revision is refused (STORE_CONFLICT), not lost', async () => {

@@ -190,7 +190,8 @@ describe('parseSshCommand', () => {
     [['ssh', '-J', '', 'h'], 'BAD_HOST'],
     [['ssh', 'host;id'], 'BAD_HOST'],
     [['ssh', "o'neil@host"], 'BAD_ARGUMENT'],
-    [['ssh', '-J', 'j', '-o', 'ProxyCommand=nc %h %p', 'h'], 'BAD_ARGUMENT'],
+    [['ssh', '-o', 'ProxyCommand=nc %h %p', '-J', 'j', 'h'], 'BAD_ARGUMENT'],
+    [['ssh', '-o', 'ProxyJump=a', '-J', 'j', 'h'], 'BAD_ARGUMENT'],
     [['autossh', '-M'], 'BAD_ARGUMENT'],
     [['autossh', '-M', 'x', 'h'], 'BAD_PORT'],
   ] as const)('%j → %s', (argv, code) => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { profileToArgv, profileToSshConfig } from '../../src/main/openssh/export.js';
-import { importSshConfig, loadSshConfig } from '../../src/main/openssh/import.js';
+import { loadSshConfig } from '../../src/main/openssh/config-view.js';
+import { importSshConfig } from '../../src/main/openssh/import.js';
 
 let home: string;
 const savedHome = process.env.HOME;
@@ -87,7 +88,8 @@ Host *.internal *
     config('Port 2200\n', 'port-only');
     config('Include loop-b\n', 'loop-a');
     config('Include loop-a\n', 'loop-b');
-    const path = config('Host c\n  Include port-only\nInclude conf.d/*.conf\nInclude loop-a\n');
+    // Both Includes stand inside `Host c`: what they bring applies only where c matches (as ssh -G shows).
+    const path = config('Host c\n  Include port-only\nInclude conf.d/*.conf\nInclude loop-a\nHost *\n  Include conf.d/*.conf\n');
     const { profiles, problems } = importSshConfig(path);
     expect(profiles.map((p) => [p.name, p.host, p.port])).toEqual([
       ['c', 'c', 2200],
@@ -123,12 +125,12 @@ Host box
     expect(profiles.find((p) => p.name === 'last')!.user).toBe('ok'); // no trailing newline
   });
 
-  it('Host patterns: wildcard-only blocks are defaults, negation excludes, matching ignores case', () => {
-    const path = config('Host * !Prod\n  User dev\nHost prod staging\n  Port 2\n');
+  it('Host patterns: wildcard-only blocks are defaults, negation excludes, case counts (as in ssh)', () => {
+    const path = config('Host * !prod\n  User dev\nHost * !Staging\n  Port 3\nHost prod staging\n  Port 2\n');
     const { profiles } = importSshConfig(path);
     expect(profiles.map((p) => [p.name, p.user, p.port])).toEqual([
-      ['prod', null, 2],
-      ['staging', 'dev', 2],
+      ['prod', null, 3],
+      ['staging', 'dev', 3],
     ]);
   });
 
@@ -149,7 +151,7 @@ describe('round trips', () => {
   const commands = [
     ['ssh', '-N', '-L', '8080:localhost:80', 'user@host'],
     ['ssh', '-p', '2222', '-J', 'a@b:2200,c', '-L', '[::1]:1:h:2', '-R', '0:localhost:22', '-D', '*:1080', '-R', '7000', 'h'],
-    ['ssh', '-i', '~/.ssh/k', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ExitOnForwardFailure=yes', '-g', '-A', '-C', '-6', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=9', '-o', 'UserKnownHostsFile=/tmp/kh', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=alias', 'host'],
+    ['ssh', '-i', '~/.ssh/k', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ExitOnForwardFailure=yes', '-g', '-A', '-C', '-6', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=9', '-o', 'UserKnownHostsFile=/tmp/kh', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=alias', '-o', 'GlobalKnownHostsFile=/etc/kh /etc/kh2', '-o', 'HashKnownHosts=yes', 'host'],
     ['ssh', '-o', 'ProxyCommand=nc -x proxy:1080 %h %p', '-L', '/tmp/a.sock:/run/b.sock', 'host'],
     ['ssh', '-c', 'aes128-ctr,aes256-gcm@openssh.com', '-m', '^hmac-sha2-512', '-o', 'KexAlgorithms=-diffie-hellman-group*', '-b', '127.0.0.2', 'host'],
   ];
@@ -165,10 +167,11 @@ describe('round trips', () => {
     const profile = parseSshCommand(argv).profile;
     const path = config(profileToSshConfig('roundtrip', profile));
     const [imported] = importSshConfig(path).profiles;
-    const { name, warnings, ...rest } = imported!;
+    const { name, warnings, typed, ...rest } = imported!;
     expect(name).toBe('roundtrip');
     expect(warnings).toEqual([]);
-    expect(rest).toEqual(profile);
+    expect(typed).toMatchObject({ host: 'roundtrip', configFile: null }); // ~/.ssh/config, the default
+    expect({ ...rest, typed: null }).toEqual(profile);
   });
 });
 
@@ -227,12 +230,17 @@ describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => 
     expect(warnings.join('\n')).toMatch(/\/dev\/zero:0: not a regular file/);
   });
 
-  it('bad lines in the file are warnings with their line; Match exec is never run', () => {
+  it('a bad value in the file refuses the command line with its file:line, as ssh does — even in a block that does not apply', () => {
+    config('Host prod\n  HostName 10.0.0.9\nHost other\n  Port 70000\n');
+    expect(() => parseSshCommand(['ssh', 'prod'], withConfig)).toThrow(expect.objectContaining({ code: 'BAD_PORT', message: expect.stringMatching(/config:4: .*70000/) }));
+  });
+
+  it('options ssh has and tunnelvision lacks are warnings with their line; Match exec is never run', () => {
     const marker = join(home, 'ran');
-    config(`Host prod\n  Port 70000\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
+    config(`Host prod\n  CertificateFile ~/.ssh/c.pub\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
     const { profile, warnings } = parseSshCommand(['ssh', 'prod'], withConfig);
     expect(profile).toMatchObject({ host: '10.0.0.9', port: 22, user: null });
-    expect(warnings.join('\n')).toMatch(/config:2: .*70000/);
+    expect(warnings.join('\n')).toMatch(/config:2: .*CertificateFile is not supported/);
     expect(warnings.join('\n')).toMatch(/Match exec .* was not run/);
     expect(existsSync(marker)).toBe(false);
   });

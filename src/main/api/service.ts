@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { TunnelError, toErrorInfo } from '../../shared/errors.js';
-import { COMMANDS, isCommandName, type CommandInput, type CommandName, type CommandOutput, type EventName, type EventPayload, type Result, type TunnelStatus } from '../../shared/contract.js';
+import { TunnelError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js';
+import { COMMANDS, isCommandName, type ResolvedDestination, type CommandInput, type CommandName, type CommandOutput, type EventName, type EventPayload, type Result, type TunnelStatus } from '../../shared/contract.js';
 import type { SavedProfile } from '../../shared/saved-profile.js';
 import { TunnelManager } from '../engine/manager.js';
 import type { Tunnel } from '../engine/tunnel.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
-import { importSshConfig, loadSshConfig } from '../openssh/import.js';
+import { loadSshConfig, type SshConfigView } from '../openssh/config-view.js';
+import { importSshConfig } from '../openssh/import.js';
+import { resolveDestination } from '../openssh/resolve-destination.js';
+import type { Profile } from '../../shared/profile.js';
 import { ProfileStore, newProfileId } from '../store/profile-store.js';
 import { migrateLegacyPassword, openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
@@ -23,6 +26,35 @@ export interface ServiceOptions {
   /** Injected for tests; defaults to the OS keychain. */
   keychain?: () => Promise<KeychainResult>;
   tickMs?: number;
+}
+
+/** Every saved profile with a typed destination, resolved through ssh_config now (each file parsed once). */
+function resolveAll(profiles: SavedProfile[]): Record<string, ResolvedDestination> {
+  const views = new Map<string | null, SshConfigView | ErrorInfo>();
+  const load = (path: string | null): SshConfigView => {
+    let view = views.get(path);
+    if (view === undefined) {
+      try {
+        view = loadSshConfig(path);
+      } catch (err) {
+        view = toErrorInfo(err);
+      }
+      views.set(path, view);
+    }
+    if ('code' in view) throw new TunnelError(view.code, view.message);
+    return view;
+  };
+  const out: Record<string, ResolvedDestination> = {};
+  for (const saved of profiles) {
+    if (saved.typed === null) continue;
+    try {
+      const { profile } = resolveDestination(runnable(saved), load);
+      out[saved.id] = { host: profile.host, user: profile.user, port: profile.port, jumps: profile.jumps, error: null };
+    } catch (err) {
+      out[saved.id] = { host: saved.host, user: saved.user, port: saved.port, jumps: saved.jumps, error: toErrorInfo(err) };
+    }
+  }
+  return out;
 }
 
 type ServiceEvents = { [E in EventName]: [EventPayload<E>] };
@@ -104,6 +136,8 @@ export class ApiService extends EventEmitter<ServiceEvents> {
     const keychain = await this.secretsStore();
     const options = {
       prompter: this.prompts.prompterFor(saved.id),
+      // The typed destination goes through ssh_config again at every connect.
+      resolveProfile: (p: Profile) => resolveDestination(p),
       ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}),
     };
     const started = this.manager.start(saved.id, runnable(saved), options);
@@ -116,10 +150,10 @@ export class ApiService extends EventEmitter<ServiceEvents> {
     'profiles.list': async () => {
       try {
         const file = await this.options.store.read();
-        return { revision: file.revision, profiles: file.profiles, error: null };
+        return { revision: file.revision, profiles: file.profiles, error: null, resolved: resolveAll(file.profiles) };
       } catch (err) {
         // A broken file must not stop the app: show it, with the reason, and keep running.
-        return { revision: -1, profiles: [], error: toErrorInfo(err) };
+        return { revision: -1, profiles: [], error: toErrorInfo(err), resolved: {} };
       }
     },
     'profiles.get': async ({ id }) => this.options.store.get(id),

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
-import { loadSshConfig } from '../openssh/import.js';
+import { loadSshConfig } from '../openssh/config-view.js';
+import { resolveDestination } from '../openssh/resolve-destination.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { openKeychain } from '../store/secret-store.js';
@@ -126,13 +127,20 @@ export async function main(argv: string[]): Promise<number> {
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
         const keychain = await openKeychain();
         if (keychain.unavailable && !flags.json) say(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
-        return runUp(profile, [], { json: flags.json, verbose: flags.verbose, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
+        return runUp(profile, [], {
+          json: flags.json,
+          verbose: flags.verbose,
+          ...gate,
+          resolveProfile: (p) => resolveDestination(p),
+          ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}),
+        });
       }
       const { profile, warnings, verbosity } = parseSshCommand(flags.rest, { sshConfig: loadSshConfig });
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;
-      return runUp(profile, warnings, { json: flags.json, verbose: flags.verbose || verbosity > 0, ...gate });
+      // Like autossh, which runs ssh again for every connection: ssh_config is read again each time.
+      return runUp(profile, warnings, { json: flags.json, verbose: flags.verbose || verbosity > 0, ...gate, resolveProfile: (p) => resolveDestination(p) });
     }
     default:
       throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);

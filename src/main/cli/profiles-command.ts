@@ -2,7 +2,7 @@ import { TunnelError } from '../../shared/errors.js';
 import { newSavedProfile, runnable, type SavedProfile } from '../../shared/saved-profile.js';
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { parseSshCommand } from '../openssh/argv.js';
-import { loadSshConfig } from '../openssh/import.js';
+import { loadSshConfig } from '../openssh/config-view.js';
 import { describeForward } from '../../shared/profile.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { jsonLine, print, say } from './terminal-text.js';

@@ -1,6 +1,6 @@
 import type { Profile } from '../../shared/profile.js';
 import type { TunnelStateChange } from '../../shared/tunnel.js';
-import { Tunnel } from '../engine/tunnel.js';
+import { Tunnel, type TunnelOptions } from '../engine/tunnel.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { onFatalExit } from './fatal-exit.js';
 import { TerminalPrompter } from './terminal-prompter.js';
@@ -16,6 +16,8 @@ export interface UpOptions {
   gateTimeMs?: number;
   /** How often a stats event is printed. */
   statsIntervalMs?: number;
+  /** Before every connect: the destination resolved through ssh_config again. */
+  resolveProfile?: TunnelOptions['resolveProfile'];
 }
 
 const TUNNEL_ID = 'cli';
@@ -41,6 +43,7 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
     ...(interactive ? { prompter: new TerminalPrompter() } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.gateTimeMs !== undefined ? { gateTimeMs: options.gateTimeMs } : {}),
+    ...(options.resolveProfile ? { resolveProfile: options.resolveProfile } : {}),
   });
 
   for (const w of warnings) {

@@ -165,7 +165,7 @@ export class HostKeyVerifier {
   private async remember(blob: Buffer): Promise<void> {
     const file = this.files[0];
     if (!file || file === '/dev/null') return;
-    await appendKnownHost(file, this.name, blob, { hash: this.policy.hashKnownHosts });
+    await appendKnownHost(file, this.name, blob, { hashed: this.policy.hashKnownHosts });
     this.notes.push(`Permanently added ${this.name} (${blobKeyType(blob)}) to ${file}`);
   }
 

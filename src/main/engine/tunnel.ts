@@ -37,6 +37,13 @@ export interface TunnelOptions {
    * its session ends within this many ms, give up (`failed`) instead of retrying.
    */
   gateTimeMs?: number;
+  /**
+   * Called before every connection attempt: the profile to connect with. The app and the CLI
+   * resolve a saved profile's typed destination through ssh_config here, so an edit of
+   * ~/.ssh/config reaches the tunnel at its next connect, as it would reach the next `ssh`.
+   * A throw is a failed attempt with that error.
+   */
+  resolveProfile?: (profile: Profile) => { profile: Profile; warnings: string[] };
 }
 
 export interface TunnelEvents {
@@ -86,9 +93,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private sessionsSeen = 0;
   private firstSessionAt: number | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** The profile of the latest connection attempt: `profile` as options.resolveProfile saw it then. */
+  private connectProfile: Profile;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
+    this.connectProfile = profile;
     this.setMaxListeners(0);
     if (profile.lazy && profile.forwards.some((f) => f.kind === 'remote')) {
       throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have remote forwards: the server only tells us about them over an open session');
@@ -223,8 +233,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     await this.connect(generation);
   }
 
+  private describeHop(p: Profile): string {
+    return `${p.user !== null ? `${p.user}@` : ''}${p.host}:${p.port}${p.jumps.length > 0 ? ` via ${p.jumps.map((j) => `${j.host}:${j.port}`).join(', ')}` : ''}`;
+  }
+
   private describeServer(): string {
-    return `${this.profile.host}:${this.profile.port}`;
+    return `${this.connectProfile.host}:${this.connectProfile.port}`;
   }
 
   /** One connection attempt at a time, whoever asks (start, retry timer, nudge, lazy use). */
@@ -248,8 +262,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const attempt = new AbortController();
     const prompter = asker ? promptsForAttempt(asker, attempt.signal) : undefined;
     try {
+      if (this.options.resolveProfile) {
+        const resolved = this.options.resolveProfile(this.profile);
+        if (resolved.profile.host !== this.connectProfile.host || resolved.profile.port !== this.connectProfile.port) {
+          this.log('info', `ssh_config: ${resolved.profile.typed?.host ?? this.profile.host} is ${this.describeHop(resolved.profile)} now`);
+        }
+        for (const w of resolved.warnings) this.log('warn', w);
+        this.connectProfile = resolved.profile;
+      }
       session = await SshSession.open({
-        profile: this.profile,
+        profile: this.connectProfile,
         log: (level, message) => this.log(level, message),
         ...(prompter ? { prompter } : {}),
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
@@ -444,7 +466,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     // protocol error) would otherwise be hammered at the poll rate.
     const run = this.run;
     if (run && !this.profile.proxyCommand && UNREACHABLE_CODES.has(info.code)) {
-      const first = SshSession.hopsOf(this.profile)[0]!;
+      const first = SshSession.hopsOf(this.connectProfile)[0]!;
       const onStop = (): void => abort.abort();
       run.abort.signal.addEventListener('abort', onStop, { once: true });
       abort.signal.addEventListener('abort', () => run.abort.signal.removeEventListener('abort', onStop), { once: true });

@@ -1,9 +1,10 @@
 import { TunnelError } from '../../shared/errors.js';
-import { defaultProfile, type Forward, type JumpHost, type Profile } from '../../shared/profile.js';
+import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
-import { parseDestination, parseJumpSpec } from './destination.js';
-import type { SshConfigView } from './import.js';
-import { applyOption, splitOption, type OptionState } from './options.js';
+import { parseDestination, parseTypedJumpSpec, type Destination } from './destination.js';
+import { finishHost, type SshConfigView } from './config-view.js';
+import { assertNoJumpLoop, resolveJumpChain } from './jump-chain.js';
+import { addForward, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
 
@@ -67,32 +68,57 @@ function isSshProgram(arg: string): 'ssh' | 'autossh' | null {
   return null;
 }
 
-/** autossh [-V] [-M port[:echo_port]] [-f] [ssh options]: strips autossh's own options. */
-function stripAutosshOptions(args: string[], warnings: string[]): string[] {
-  const rest = [...args];
-  while (rest.length > 0) {
-    const arg = rest[0]!;
-    if (arg === '-f') {
-      rest.shift();
-    } else if (arg === '-V') {
-      throw new TunnelError('UNSUPPORTED_OPTION', 'autossh -V (print version) is not supported');
-    } else if (arg.startsWith('-M')) {
-      rest.shift();
-      const value = arg.length > 2 ? arg.slice(2) : rest.shift();
-      if (value === undefined) throw new TunnelError('BAD_ARGUMENT', 'autossh -M needs a port (use -M 0)');
-      if (!/^\d+(:\d+)?$/.test(value)) throw new TunnelError('BAD_PORT', `autossh -M '${printable(value)}' is not a port`);
-      if (Number(value.split(':')[0]) !== 0) {
-        warnings.push(`autossh monitoring port -M ${value} is not used: tunnelvision detects dead links with keepalives`);
-      }
-    } else break;
+function checkMonitorPort(value: string | undefined, warnings: string[]): void {
+  if (value === undefined) throw new TunnelError('BAD_ARGUMENT', 'autossh -M needs a port (use -M 0)');
+  if (!/^\d+(:\d+)?$/.test(value)) throw new TunnelError('BAD_PORT', `autossh -M '${printable(value)}' is not a port`);
+  if (Number(value.split(':')[0]) !== 0) {
+    warnings.push(`autossh monitoring port -M ${value} is not used: tunnelvision detects dead links with keepalives`);
   }
-  return rest;
 }
 
 /**
- * Parses an `ssh` or `autossh` command line into a profile, with OpenSSH's rules: getopt
- * clusters (-fNT, -L8080:h:80), options before and after the destination, first value wins
- * for single-valued options, forwards and identities accumulate.
+ * autossh [-V] [-M port[:echo_port]] [-f] [ssh options] destination: autossh takes its own -M
+ * and -f wherever they stand among the options before the destination (getopt clusters
+ * included) and hands the rest to ssh.
+ */
+function stripAutosshOptions(args: string[], warnings: string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--' || !arg.startsWith('-') || arg === '-') break;
+    let kept = '-';
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j]!;
+      if (letter === 'V') throw new TunnelError('UNSUPPORTED_OPTION', 'autossh -V (print version) is not supported');
+      if (letter === 'f') continue;
+      if (letter === 'M') {
+        checkMonitorPort(j + 1 < arg.length ? arg.slice(j + 1) : args[++i], warnings);
+        break;
+      }
+      kept += letter;
+      if (SSH_OPTIONS.get(letter) === true) {
+        if (j + 1 < arg.length) kept += arg.slice(j + 1);
+        else if (i + 1 < args.length) {
+          out.push(kept);
+          kept = '-';
+          out.push(args[++i]!);
+        }
+        break;
+      }
+    }
+    if (kept !== '-') out.push(kept);
+  }
+  return [...out, ...args.slice(i)];
+}
+
+/**
+ * Parses an `ssh` or `autossh` command line into a profile, with OpenSSH's rules (ssh.c):
+ * getopt clusters (-fNT, -L8080:h:80), options before and after the destination, and each
+ * option's own precedence — -p, -l, user@, -J and every -o keep the first value obtained;
+ * -g, -C, -4/-6, -b, -c, -m and -F set their value whenever they appear (the last one wins,
+ * over -o too); forwards and identities accumulate. Then ssh_config fills what is left, and
+ * jump hops are resolved through it as destinations of their own.
  */
 export function parseSshCommand(argv: readonly string[], options: ParseOptions = {}): ParsedCommand {
   if (argv.length === 0) throw new TunnelError('NOT_SSH_COMMAND', 'no command given: expected an ssh command line');
@@ -112,12 +138,14 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
   }
 
   const profile = defaultProfile('placeholder');
-  const state: OptionState = { profile, set: new Set(), warnings };
-  const forwards: Forward[] = [];
-  let jumps: JumpHost[] | null = null;
-  let destination: string | null = null;
-  let userFlag: string | null = null;
-  let portFlag: number | null = null;
+  const state = newOptionState(profile, warnings);
+  const set = state.set;
+  /** A flag that sets its option whatever came before (ssh.c assigns it unconditionally). */
+  const override = (key: string, apply: () => void): void => {
+    apply();
+    set.add(key);
+  };
+  let destination: Destination | null = null;
   const commandWords: string[] = [];
   let configFile: string | null = null;
 
@@ -132,7 +160,10 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
     }
     if (optionsEnded || !arg.startsWith('-') || arg === '-') {
       if (destination === null) {
-        destination = arg;
+        destination = parseDestination(arg);
+        // The destination's user and port count where they stand: first value wins.
+        if (destination.user !== null && !set.has('user')) override('user', () => (profile.user = destination!.user));
+        if (destination.port !== null && !set.has('port')) override('port', () => (profile.port = destination!.port!));
         i++;
         // ssh(1) restarts option parsing after the destination unless "--" came first.
         continue;
@@ -148,13 +179,14 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
       if (takesArg === undefined) {
         throw new TunnelError('BAD_OPTION', `unknown option -${printable(letter)}`);
       }
-      let value: string | undefined;
+      let value = '';
       if (takesArg) {
         if (j + 1 < arg.length) value = arg.slice(j + 1);
         else {
           i++;
-          value = args[i];
-          if (value === undefined) throw new TunnelError('BAD_ARGUMENT', `option -${letter} needs an argument`);
+          const next = args[i];
+          if (next === undefined) throw new TunnelError('BAD_ARGUMENT', `option -${letter} needs an argument`);
+          value = next;
         }
         j = arg.length;
       } else j++;
@@ -164,64 +196,64 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
           verbosity++;
           break;
         case 'L':
-          forwards.push(parseForwardSpec('local', value!));
+          addForward(profile, parseForwardSpec('local', value));
           break;
         case 'R':
-          forwards.push(parseForwardSpec('remote', value!));
+          addForward(profile, parseForwardSpec('remote', value));
           break;
         case 'D':
-          forwards.push(parseForwardSpec('dynamic', value!));
+          addForward(profile, parseForwardSpec('dynamic', value));
           break;
         case 'i':
-          profile.identityFiles.push(value!);
+          profile.identityFiles.push(value);
           break;
         case 'l':
-          userFlag ??= value!;
+          if (!set.has('user')) override('user', () => (profile.user = value));
           break;
         case 'p':
-          portFlag ??= parseConnectPort(value!, '-p');
+          // ssh.c checks the port only when it takes it.
+          if (!set.has('port')) override('port', () => (profile.port = parseConnectPort(value, '-p')));
           break;
-        case 'J':
-          if (jumps !== null) throw new TunnelError('BAD_ARGUMENT', 'only one -J option is permitted (use a,b,c for a chain)');
-          jumps = parseJumpSpec(value!);
+        case 'J': {
+          if (set.has('proxyjump')) throw new TunnelError('BAD_ARGUMENT', 'only one -J option is permitted (use a,b,c for a chain)');
+          if (set.has('proxycommand')) throw new TunnelError('BAD_ARGUMENT', 'cannot use -J together with a ProxyCommand');
+          setProxyJump(state, parseTypedJumpSpec(value));
           break;
+        }
         case 'o': {
-          const { key, value: v } = splitOption(value!);
+          const { key, value: v } = splitOption(value);
           applyOption(state, key, v);
           break;
         }
         case 'b':
-          applyOption(state, 'BindAddress', value!);
+          set.delete('bindaddress');
+          applyOption(state, 'BindAddress', value);
           break;
         case 'c':
-          applyOption(state, 'Ciphers', value!);
+          set.delete('ciphers');
+          applyOption(state, 'Ciphers', value);
           break;
         case 'm':
-          applyOption(state, 'MACs', value!);
+          set.delete('macs');
+          applyOption(state, 'MACs', value);
           break;
         case 'g':
-          // As in ssh(1), -g sets GatewayPorts whatever -o says, before or after it.
-          profile.gatewayPorts = true;
-          state.set.add('gatewayports');
+          override('gatewayports', () => (profile.gatewayPorts = true));
           break;
         case 'F':
-          configFile ??= value!;
+          configFile = value;
           break;
         case 'A':
-          profile.forwardAgent = true;
-          state.set.add('forwardagent');
+          override('forwardagent', () => (profile.forwardAgent = true));
           break;
         case 'C':
-          profile.compression = true;
-          state.set.add('compression');
+          override('compression', () => (profile.compression = true));
           break;
         case '4':
-          profile.addressFamily = 'inet';
-          state.set.add('addressfamily');
+          override('addressfamily', () => (profile.addressFamily = 'inet'));
           break;
         case '6':
-          profile.addressFamily = 'inet6';
-          state.set.add('addressfamily');
+          override('addressfamily', () => (profile.addressFamily = 'inet6'));
           break;
         case 'E':
         case 'e':
@@ -238,33 +270,30 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
   }
 
   if (destination === null) throw new TunnelError('BAD_ARGUMENT', 'no destination host given');
-  const dest = parseDestination(destination);
   if (commandWords.length > 0) {
     warnings.push(`the remote command '${printable(commandWords.join(' '))}' is not run: tunnelvision only forwards`);
   }
 
-  if (options.sshConfig && configFile?.toLowerCase() !== 'none') {
-    // ssh(1) reads the config after the command line, for what the command line left unset;
-    // -J or a ProxyCommand on the command line rules out the other from the file.
-    if (jumps !== null || state.set.has('proxyjump') || state.set.has('proxycommand')) {
-      state.set.add('proxyjump');
-      state.set.add('proxycommand');
-    }
-    const config = options.sshConfig(configFile);
-    config.applyTo(dest.host, state, userFlag ?? dest.user);
-    profile.jumps = config.resolveJumps(profile.jumps);
-    if (jumps !== null) jumps = config.resolveJumps(jumps);
+  const useConfig = options.sshConfig !== undefined && configFile?.toLowerCase() !== 'none';
+  // What the user wrote, before ssh_config: saved profiles resolve it again at connect time.
+  if (useConfig) {
+    profile.typed = {
+      host: destination.host,
+      hostName: set.has('hostname') ? profile.host : null,
+      user: set.has('user') ? profile.user : null,
+      port: set.has('port') ? profile.port : null,
+      jumps: set.has('proxyjump') ? (state.typedJumps ?? []) : null,
+      configFile,
+    };
   }
-
-  // OpenSSH keeps whichever of -l, user@host and -o User it met first; we rank them flag,
-  // destination, -o, which agrees with it for every ordering people actually write.
-  profile.user = userFlag ?? dest.user ?? (state.set.has('user') ? profile.user : null);
-  profile.port = portFlag ?? dest.port ?? profile.port;
-  if (!state.set.has('hostname')) profile.host = dest.host;
-  if (jumps !== null) profile.jumps = jumps;
-  profile.forwards = [...forwards, ...profile.forwards];
-  if (profile.jumps.length > 0 && profile.proxyCommand !== null) {
-    throw new TunnelError('BAD_ARGUMENT', 'ProxyJump (-J) and ProxyCommand cannot both be used');
+  const view = useConfig ? options.sshConfig!(configFile) : null;
+  // ssh(1) reads the config after the command line, for what the command line left unset.
+  view?.applyTo(destination.host, state);
+  finishHost(state, destination.host);
+  if (state.typedJumps !== null && state.typedJumps.length > 0) {
+    assertNoJumpLoop(state.typedJumps.at(-1)!, profile);
+    profile.jumps = resolveJumpChain(state.typedJumps, view, warnings);
   }
+  if (profile.jumps.length > 0) profile.proxyCommand = null;
   return { profile, warnings, verbosity };
 }

@@ -1,5 +1,7 @@
 import { TunnelError } from '../../shared/errors.js';
-import type { JumpHost } from '../../shared/profile.js';
+import type { JumpHost, TypedJumpHost } from '../../shared/profile.js';
+
+export type { TypedJumpHost };
 import { assertSafeHostname, assertSafeUser, printable } from './hostnames.js';
 import { parseConnectPort } from './ports.js';
 
@@ -51,17 +53,17 @@ function splitUserHost(text: string): Destination {
 }
 
 /** One hop of `-J` / ProxyJump: `[user@]host[:port]`, `[user@][v6addr]:port`, or an ssh:// URI. */
-function parseJumpHop(text: string): JumpHost {
+function parseJumpHop(text: string, checkNames: boolean): TypedJumpHost {
   const what = `jump host '${printable(text)}'`;
   if (text.startsWith('ssh://')) {
     const d = parseSshUri(text, what);
-    assertSafeHostname(d.host, what, 'BAD_HOST');
-    if (d.user !== null) assertSafeUser(d.user, what, 'BAD_HOST');
-    return { host: d.host, user: d.user, port: d.port ?? 22 };
+    if (checkNames) assertSafeHostname(d.host, what, 'BAD_HOST');
+    if (checkNames && d.user !== null) assertSafeUser(d.user, what, 'BAD_HOST');
+    return { host: d.host, user: d.user, port: d.port };
   }
   const { user, host: hostPort } = splitUserHost(text);
   let host = hostPort;
-  let port = 22;
+  let port: number | null = null;
   if (hostPort.startsWith('[')) {
     const close = hostPort.indexOf(']');
     if (close < 0) throw new TunnelError('BAD_HOST', `${what}: '[' without ']'`);
@@ -81,16 +83,22 @@ function parseJumpHop(text: string): JumpHost {
       port = parseConnectPort(hostPort.slice(colon + 1), `${what}: port`);
     }
   }
-  assertSafeHostname(host, what, 'BAD_HOST');
-  if (user !== null) assertSafeUser(user, what, 'BAD_HOST');
+  if (host === '') throw new TunnelError('BAD_HOST', `${what}: the host name is empty`);
+  if (checkNames) assertSafeHostname(host, what, 'BAD_HOST');
+  if (checkNames && user !== null) assertSafeUser(user, what, 'BAD_HOST');
   return { host, user, port };
 }
 
-/** `-J` / ProxyJump: a comma-separated chain, or `none`. */
-export function parseJumpSpec(text: string): JumpHost[] {
+/** `-J` / ProxyJump as written: a comma-separated chain, or `none`. */
+export function parseTypedJumpSpec(text: string, { checkNames = true } = {}): TypedJumpHost[] {
   if (text.toLowerCase() === 'none') return [];
   if (text.trim() === '') throw new TunnelError('BAD_HOST', 'the jump host list is empty');
-  return text.split(',').map((hop) => parseJumpHop(hop.trim()));
+  return text.split(',').map((hop) => parseJumpHop(hop.trim(), checkNames));
+}
+
+/** `-J` / ProxyJump taken literally, each hop on port 22 unless it names one. */
+export function parseJumpSpec(text: string): JumpHost[] {
+  return parseTypedJumpSpec(text).map((h) => ({ ...h, port: h.port ?? 22 }));
 }
 
 export function formatJumpHop(hop: JumpHost): string {

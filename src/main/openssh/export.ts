@@ -18,6 +18,8 @@ export function profileToArgv(profile: Profile): string[] {
   if (profile.identitiesOnly) opt('IdentitiesOnly', 'yes');
   if (profile.proxyCommand !== null) opt('ProxyCommand', profile.proxyCommand);
   if (profile.knownHostsFiles.length > 0) opt('UserKnownHostsFile', profile.knownHostsFiles.join(' '));
+  if (profile.globalKnownHostsFiles.length > 0) opt('GlobalKnownHostsFile', profile.globalKnownHostsFiles.join(' '));
+  if (profile.hashKnownHosts) opt('HashKnownHosts', 'yes');
   if (profile.strictHostKeyChecking !== 'ask') opt('StrictHostKeyChecking', profile.strictHostKeyChecking);
   if (profile.batchMode) opt('BatchMode', 'yes');
   if (profile.exitOnForwardFailure) opt('ExitOnForwardFailure', 'yes');
@@ -68,6 +70,8 @@ export function profileToSshConfig(name: string, profile: Profile): string {
   for (const file of profile.identityFiles) add('IdentityFile', configValue(file));
   if (profile.identitiesOnly) add('IdentitiesOnly', 'yes');
   if (profile.knownHostsFiles.length > 0) add('UserKnownHostsFile', profile.knownHostsFiles.map(configValue).join(' '));
+  if (profile.globalKnownHostsFiles.length > 0) add('GlobalKnownHostsFile', profile.globalKnownHostsFiles.map(configValue).join(' '));
+  if (profile.hashKnownHosts) add('HashKnownHosts', 'yes');
   if (profile.strictHostKeyChecking !== 'ask') add('StrictHostKeyChecking', profile.strictHostKeyChecking);
   if (profile.batchMode) add('BatchMode', 'yes');
   if (profile.exitOnForwardFailure) add('ExitOnForwardFailure', 'yes');

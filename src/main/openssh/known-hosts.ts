@@ -176,13 +176,16 @@ export function knownKeyTypes(known: KnownHostsFile, name: string): string[] {
   ];
 }
 
-/** `|1|salt|hmac`, as ssh-keygen -H and HashKnownHosts write a host name. */
+/** `|1|salt|HMAC-SHA1(salt, name)`, as ssh writes a name with HashKnownHosts yes. */
 export function hashHostName(name: string, salt: Buffer = randomBytes(20)): string {
   return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
-/** Appends an entry (its name hashed with `hash`), creating ~/.ssh (0700) and the file (0600) if needed. */
-export async function appendKnownHost(file: string, name: string, blob: Buffer, options: { hash?: boolean } = {}): Promise<void> {
+/**
+ * Appends an entry, creating ~/.ssh (0700) and the file (0600) if needed; with `hashed`
+ * (HashKnownHosts) the host name is written hashed, as ssh does.
+ */
+export async function appendKnownHost(file: string, name: string, blob: Buffer, { hashed = false } = {}): Promise<void> {
   const type = blobKeyType(blob);
   if (type === null) throw new Error('not a public key blob');
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
@@ -193,6 +196,5 @@ export async function appendKnownHost(file: string, name: string, blob: Buffer, 
   } catch {
     // new file
   }
-  const field = options.hash ? hashHostName(name) : name;
-  await appendFile(file, `${prefix}${field} ${type} ${blob.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${prefix}${hashed ? hashHostName(name) : name} ${type} ${blob.toString('base64')}\n`, { mode: 0o600 });
 }

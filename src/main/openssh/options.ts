@@ -3,7 +3,7 @@ import { TunnelError } from '../../shared/errors.js';
 import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
 import { parseAlgorithmList } from './algorithms.js';
 import { parseForwardSpec } from './forward-spec.js';
-import { parseJumpSpec } from './destination.js';
+import { parseTypedJumpSpec, type TypedJumpHost } from './destination.js';
 import { parseConnectPort } from './ports.js';
 import { assertSafeHostname, printable } from './hostnames.js';
 
@@ -15,6 +15,40 @@ export interface OptionState {
   profile: Profile;
   set: Set<string>;
   warnings: string[];
+  /** ProxyJump as written (aliases, ports only where given): hops are resolved through ssh_config later. */
+  typedJumps: TypedJumpHost[] | null;
+  /** Checking a line of a block that does not apply: ssh(1) refuses bad values there too. */
+  validateOnly?: boolean;
+}
+
+export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
+  return { profile, set: new Set(), warnings, typedJumps: null };
+}
+
+/**
+ * ProxyJump and ProxyCommand, first value wins across both, as ssh 9.x has it (checked with
+ * ssh -G): a ProxyCommand (`none` included) or a real ProxyJump makes every later one of either
+ * ignored; `ProxyJump none` stops later ProxyJumps but lets a later ProxyCommand through.
+ */
+export function setProxyJump(state: OptionState, hops: TypedJumpHost[]): void {
+  state.set.add('proxyjump');
+  if (hops.length > 0) state.set.add('proxycommand');
+  state.typedJumps = hops;
+  state.profile.jumps = hops.map((h) => ({ ...h, port: h.port ?? 22 }));
+}
+
+/** What the command line of a later hop does (`ssh -J earlier,hops hop`): no proxy from the file. */
+export function markProxySet(state: OptionState): void {
+  state.set.add('proxyjump');
+  state.set.add('proxycommand');
+}
+
+const forwardKey = (f: Forward): string => JSON.stringify([f.kind === 'remote' ? 'R' : 'L', f.bind, f.kind === 'dynamic' ? null : (f.target ?? null)]);
+
+/** Adds a forward unless the same one is there already (readconf.c add_local_forward/add_remote_forward). */
+export function addForward(profile: Profile, forward: Forward): void {
+  const key = forwardKey(forward);
+  if (!profile.forwards.some((f) => forwardKey(f) === key)) profile.forwards.push(forward);
 }
 
 /** Options that change nothing for a tunnel manager: accepted so pasted commands keep working. */
@@ -28,7 +62,6 @@ export const IGNORED_OPTIONS: ReadonlySet<string> = new Set([
   'controlpath',
   'controlpersist',
   'escapechar',
-  'hashknownhosts',
   'kbdinteractiveauthentication',
   'loglevel',
   'numberofpasswordprompts',
@@ -58,7 +91,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   tunneldevice: 'tun/tap forwarding (-w) is not supported',
   hostkeyalgorithms: 'choosing host key algorithms is not supported yet',
   bindinterface: 'choosing the local source interface is not supported yet',
-  globalknownhostsfile: 'GlobalKnownHostsFile is not supported yet; use UserKnownHostsFile',
   match: 'Match is only valid in a configuration file',
   host: 'Host is only valid in a configuration file',
   include: 'Include is only valid in a configuration file',
@@ -145,93 +177,110 @@ export function splitOption(text: string): { key: string; value: string } {
 export function applyOption(state: OptionState, key: string, value: string): void {
   const k = key.toLowerCase();
   const p = state.profile;
-  const first = (apply: () => void): void => {
-    if (state.set.has(k)) return;
+  // The value is checked even when an earlier one wins: readconf.c parses before it looks.
+  const first = (apply: (p: Profile) => void): void => {
+    if (state.set.has(k)) return apply(structuredClone(p));
     state.set.add(k);
-    apply();
+    apply(p);
   };
   switch (k) {
     case 'hostname':
-      return first(() => {
+      return first((p) => {
         // It reaches ProxyCommand's %h and every message: the same rules as a typed destination.
         assertSafeHostname(value, key);
         p.host = value;
       });
     case 'user':
-      return first(() => (p.user = value));
+      return first((p) => (p.user = value));
     case 'port':
-      return first(() => (p.port = parseConnectPort(value, '-o Port')));
+      return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
       p.identityFiles.push(value);
       return;
     case 'identitiesonly':
-      return first(() => (p.identitiesOnly = parseYesNo(key, value)));
+      return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
+    case 'globalknownhostsfile':
+      return first((p) => {
+        p.globalKnownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
+      });
+    case 'hashknownhosts':
+      return first((p) => (p.hashKnownHosts = parseYesNo(key, value)));
     case 'userknownhostsfile':
-      return first(() => {
+      return first((p) => {
         p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
       });
     case 'stricthostkeychecking':
-      return first(() => (p.strictHostKeyChecking = parseStrict(key, value)));
+      return first((p) => (p.strictHostKeyChecking = parseStrict(key, value)));
     case 'serveraliveinterval':
-      return first(() => {
+      return first((p) => {
         const seconds = parseTimeSeconds(key, value);
         if (seconds > 86400) fail(key, value, 'is longer than a day');
         p.keepalive.interval = seconds;
       });
     case 'serveralivecountmax':
-      return first(() => (p.keepalive.countMax = parseInteger(key, value, 1, 1000)));
+      return first((p) => (p.keepalive.countMax = parseInteger(key, value, 1, 1000)));
     case 'exitonforwardfailure':
-      return first(() => (p.exitOnForwardFailure = parseYesNo(key, value)));
+      return first((p) => (p.exitOnForwardFailure = parseYesNo(key, value)));
     case 'gatewayports':
-      return first(() => (p.gatewayPorts = parseYesNo(key, value)));
-    case 'proxyjump':
-      return first(() => (p.jumps = parseJumpSpec(value)));
+      return first((p) => (p.gatewayPorts = parseYesNo(key, value)));
+    case 'proxyjump': {
+      // Every ProxyJump must be [user@]host[:port] (readconf.c parse_jump checks even unused
+      // ones); host names are checked only in the one that counts: ssh keeps any text there
+      // and fails only when it connects through it.
+      if (state.set.has('proxyjump') || state.validateOnly) {
+        parseTypedJumpSpec(value, { checkNames: false });
+        return;
+      }
+      setProxyJump(state, parseTypedJumpSpec(value));
+      return;
+    }
     case 'proxycommand':
-      return first(() => (p.proxyCommand = value.toLowerCase() === 'none' ? null : value));
+      if (state.set.has('proxycommand') || state.validateOnly) return;
+      markProxySet(state);
+      p.proxyCommand = value.toLowerCase() === 'none' ? null : value;
+      return;
     case 'batchmode':
-      return first(() => (p.batchMode = parseYesNo(key, value)));
+      return first((p) => (p.batchMode = parseYesNo(key, value)));
     case 'connecttimeout':
-      return first(() => {
+      return first((p) => {
         const seconds = parseTimeSeconds(key, value);
         if (seconds < 1 || seconds > 3600) fail(key, value, 'must be between 1 second and 1 hour');
         p.connectTimeout = seconds;
       });
     case 'forwardagent':
-      return first(() => (p.forwardAgent = parseYesNo(key, value)));
+      return first((p) => (p.forwardAgent = parseYesNo(key, value)));
     case 'compression':
-      return first(() => (p.compression = parseYesNo(key, value)));
+      return first((p) => (p.compression = parseYesNo(key, value)));
     case 'addressfamily':
-      return first(() => {
+      return first((p) => {
         const v = value.toLowerCase();
         if (v !== 'any' && v !== 'inet' && v !== 'inet6') fail(key, value, 'must be any, inet or inet6');
         p.addressFamily = v;
       });
     case 'hostkeyalias':
-      return first(() => (p.hostKeyAlias = value));
+      // ssh.c lower-cases it, as it does the host name, before known_hosts sees it.
+      return first((p) => (p.hostKeyAlias = value.toLowerCase()));
     case 'bindaddress':
-      return first(() => {
+      return first((p) => {
         if (isIP(value) === 0) fail(key, value, 'must be an IP address of this machine');
         p.bindAddress = value;
       });
     case 'ciphers':
-      return first(() => (p.ciphers = parseAlgorithmList('Ciphers', value)));
+      return first((p) => (p.ciphers = parseAlgorithmList('Ciphers', value)));
     case 'macs':
-      return first(() => (p.macs = parseAlgorithmList('MACs', value)));
+      return first((p) => (p.macs = parseAlgorithmList('MACs', value)));
     case 'kexalgorithms':
-      return first(() => (p.kexAlgorithms = parseAlgorithmList('KexAlgorithms', value)));
+      return first((p) => (p.kexAlgorithms = parseAlgorithmList('KexAlgorithms', value)));
     case 'forwardx11':
     case 'forwardx11trusted':
       if (parseYesNo(key, value)) throw new TunnelError('UNSUPPORTED_OPTION', `option ${key} is not supported: X11 forwarding is not supported`);
       return;
     case 'localforward':
-      p.forwards.push(parseConfigForward('local', value));
-      return;
+      return addForward(p, parseConfigForward('local', value));
     case 'remoteforward':
-      p.forwards.push(parseConfigForward('remote', value));
-      return;
+      return addForward(p, parseConfigForward('remote', value));
     case 'dynamicforward':
-      p.forwards.push(parseConfigForward('dynamic', value));
-      return;
+      return addForward(p, parseConfigForward('dynamic', value));
   }
   if (IGNORED_OPTIONS.has(k)) {
     state.warnings.push(`option ${key} has no effect in tunnelvision and was ignored`);

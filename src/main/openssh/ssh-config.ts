@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { TunnelError } from '../../shared/errors.js';
 import { globToRegExp } from './glob.js';
 
 /**
@@ -30,7 +31,15 @@ export interface ConfigLine {
   args: string[];
   /** Everything after the keyword and separator, unsplit (ProxyCommand keeps it verbatim). */
   rest: string;
-  condition: Condition | null;
+  /** The same with any quotes kept: ssh 9.x reads ProxyJump from the raw line ("XXX use argv?"). */
+  raw: string;
+  /**
+   * Every block header the line depends on, outermost first: the block around an `Include`
+   * and then the block inside the included file. The line applies only when all of them hold
+   * (ssh_config(5): "Include may appear inside a Match or Host block to perform conditional
+   * inclusion"). Empty: the line applies to every host.
+   */
+  conditions: Condition[];
 }
 
 export interface ParsedConfig {
@@ -41,6 +50,12 @@ export interface ParsedConfig {
 
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/**
+ * Per parse, counting every inclusion of a file again: `Include X X` in X1, X2, … doubles the
+ * work at each level, so a few small files could otherwise cost billions of lines (#16).
+ */
+export const MAX_CONFIG_FILES = 1000;
+export const MAX_CONFIG_LINES = 200_000;
 
 /** Splits arguments on whitespace, honouring double quotes as readconf's argv_split does. */
 function splitArgs(text: string): string[] | null {
@@ -98,33 +113,60 @@ export interface ParseOptions {
   includeBase?: string;
 }
 
+/** One parse: each file read once, and a budget on how much inclusion may multiply it. */
+interface ParseRun {
+  out: ParsedConfig;
+  includeBase: string;
+  texts: Map<string, string | ConfigProblem>;
+  files: number;
+  lines: number;
+}
+
 export function parseSshConfigFile(path: string, options: ParseOptions = {}): ParsedConfig {
   const out: ParsedConfig = { lines: [], conditions: [], problems: [] };
-  const base = options.includeBase ?? dirname(resolve(path));
-  readInto(resolve(path), null, [], base, out);
+  const run: ParseRun = { out, includeBase: options.includeBase ?? dirname(resolve(path)), texts: new Map(), files: 0, lines: 0 };
+  readInto(run, resolve(path), [], []);
   return out;
 }
 
-function readInto(file: string, inherited: Condition | null, stack: string[], includeBase: string, out: ParsedConfig): void {
-  let text: string;
+function tooLarge(what: string): never {
+  throw new TunnelError(
+    'SSH_CONFIG_TOO_LARGE',
+    `ssh_config: Include expands to more than ${what}; check for files included many times over`,
+  );
+}
+
+function readText(run: ParseRun, file: string): string | ConfigProblem {
+  const cached = run.texts.get(file);
+  if (cached !== undefined) return cached;
+  let result: string | ConfigProblem;
   try {
     const stat = statSync(file);
     // A device or a pipe (/dev/zero, /dev/stdin) would be read forever or block: files only.
-    if (!stat.isFile()) {
-      out.problems.push({ file, line: 0, message: 'not a regular file' });
-      return;
-    }
-    if (stat.size > MAX_FILE_BYTES) {
-      out.problems.push({ file, line: 0, message: 'the file is too large' });
-      return;
-    }
-    text = readFileSync(file, 'utf8');
+    if (!stat.isFile()) result = { file, line: 0, message: 'not a regular file' };
+    else if (stat.size > MAX_FILE_BYTES) result = { file, line: 0, message: 'the file is too large' };
+    else result = readFileSync(file, 'utf8');
   } catch (err) {
-    out.problems.push({ file, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    result = { file, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  run.texts.set(file, result);
+  return result;
+}
+
+function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: string[]): void {
+  const { out } = run;
+  if (++run.files > MAX_CONFIG_FILES) tooLarge(`${MAX_CONFIG_FILES} files`);
+  const text = readText(run, file);
+  if (typeof text !== 'string') {
+    out.problems.push(text);
     return;
   }
-  let condition = inherited;
-  text.split(/\r?\n/).forEach((raw, index) => {
+  // Lines before the file's first Host or Match obey the block around the Include.
+  let conditions = enclosing;
+  const rawLines = text.split(/\r?\n/);
+  run.lines += rawLines.length;
+  if (run.lines > MAX_CONFIG_LINES) tooLarge(`${MAX_CONFIG_LINES} lines`);
+  rawLines.forEach((raw, index) => {
     const line = index + 1;
     const problem = (message: string): void => void out.problems.push({ file, line, message });
     const trimmed = raw.trim();
@@ -138,8 +180,9 @@ function readInto(file: string, inherited: Condition | null, stack: string[], in
     if (args === null) return problem(`${name}: unterminated quote`);
     if (keyword === 'host') {
       if (args.length === 0) return problem('Host needs at least one pattern');
-      condition = { kind: 'host', patterns: args, file, line };
+      const condition: Condition = { kind: 'host', patterns: args, file, line };
       out.conditions.push(condition);
+      conditions = [...enclosing, condition];
       return;
     }
     if (keyword === 'match') {
@@ -153,8 +196,9 @@ function readInto(file: string, inherited: Condition | null, stack: string[], in
         else return problem(`Match ${crit} needs an argument`);
       }
       if (criteria.length === 0) return problem('Match needs a criterion');
-      condition = { kind: 'match', criteria, file, line };
+      const condition: Condition = { kind: 'match', criteria, file, line };
       out.conditions.push(condition);
+      conditions = [...enclosing, condition];
       return;
     }
     if (keyword === 'include') {
@@ -162,20 +206,21 @@ function readInto(file: string, inherited: Condition | null, stack: string[], in
       if (stack.length >= MAX_INCLUDE_DEPTH) return problem(`Include nested more than ${MAX_INCLUDE_DEPTH} deep`);
       for (const arg of args) {
         const expanded = expandTilde(arg);
-        const pattern = isAbsolute(expanded) ? expanded : join(includeBase, expanded);
+        const pattern = isAbsolute(expanded) ? expanded : join(run.includeBase, expanded);
         for (const target of expandGlob(pattern)) {
           const abs = resolve(target);
           if (abs === file || stack.includes(abs)) {
             problem(`Include loop: ${basename(abs)} includes itself`);
             continue;
           }
-          // Lines of the included file obey the block around the Include until it opens its own.
-          readInto(abs, condition, [...stack, file], includeBase, out);
+          // As readconf.c does: the included file sees the enclosing block's state, its own Host
+          // and Match lines hold only inside that block, and the including file's block resumes.
+          readInto(run, abs, conditions, [...stack, file]);
         }
       }
       return;
     }
     if (args.length === 0) return problem(`${name}: missing argument`);
-    out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), condition });
+    out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), raw: rest, conditions });
   });
 }

@@ -16,6 +16,16 @@ const STEPS: Record<number, (file: Json) => Json> = {
       typeof p === 'object' && p !== null ? { lazy: false, idleTimeout: 300, probeInterval: null, ...(p as Json) } : p,
     ),
   }),
+  // v2 → v3: the destination as typed (re-resolved through ssh_config at connect time),
+  // GlobalKnownHostsFile and HashKnownHosts. Older profiles hold resolved values only: they keep
+  // connecting exactly as before (typed: null).
+  2: (file) => ({
+    ...file,
+    version: 3,
+    profiles: (Array.isArray(file.profiles) ? file.profiles : []).map((p: unknown) =>
+      typeof p === 'object' && p !== null ? { globalKnownHostsFiles: [], hashKnownHosts: false, typed: null, ...(p as Json) } : p,
+    ),
+  }),
 };
 
 export function migrate(file: Json, path: string): { file: Json; migratedFrom: number | null } {
