@@ -110,3 +110,13 @@ describe('Include fan-out is bounded (#16 item 6)', () => {
     expect(MAX_CONFIG_LINES).toBeGreaterThanOrEqual(100_000);
   });
 });
+
+describe('problems name a line, never echo its contents', () => {
+  it('a file that is not an ssh_config (a password file, a key) yields problems without its text', () => {
+    const file = write(join(home, '.ssh', 'not-a-config'), 'root:$6$s3cr3tHash:19000:0:99999:7:::\nb3BlbnNzaC1rZXktdjEAAAAA\nMatch s3cr3tCriterion\nPort "unterminated s3cr3t\n');
+    const parsed = parseSshConfigFile(file);
+    expect(parsed.problems.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(parsed.problems)).not.toMatch(/s3cr3t|19000|b3BlbnNzaC1rZXkt/);
+    expect(parsed.problems.map((p) => p.line)).toEqual(expect.arrayContaining([1, 2]));
+  });
+});

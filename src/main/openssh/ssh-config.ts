@@ -177,7 +177,7 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
     const rest = m[2]!.trim();
     const keyword = name.toLowerCase();
     const args = splitArgs(rest);
-    if (args === null) return problem(`${name}: unterminated quote`);
+    if (args === null) return problem('unterminated quote');
     if (keyword === 'host') {
       if (args.length === 0) return problem('Host needs at least one pattern');
       const condition: Condition = { kind: 'host', patterns: args, file, line };
@@ -193,7 +193,7 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
         const crit = (negated ? word.slice(1) : word).toLowerCase();
         if (crit === 'all' || crit === 'canonical' || crit === 'final') criteria.push({ name: crit, negated, args: [] });
         else if (i + 1 < args.length) criteria.push({ name: crit, negated, args: args[++i]!.split(',') });
-        else return problem(`Match ${crit} needs an argument`);
+        else return problem(`Match ${MATCH_CRITERIA.has(crit) ? crit : 'criterion'} needs an argument`);
       }
       if (criteria.length === 0) return problem('Match needs a criterion');
       const condition: Condition = { kind: 'match', criteria, file, line };
@@ -220,7 +220,13 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
       }
       return;
     }
-    if (args.length === 0) return problem(`${name}: missing argument`);
+    if (args.length === 0) return problem('a keyword without a value');
     out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), raw: rest, conditions });
   });
 }
+
+/**
+ * Problems name the line, never echo it: a file that is not an ssh_config (a key, a password
+ * file) must not come back line by line through the problems list. Only known words are shown.
+ */
+const MATCH_CRITERIA = new Set(['all', 'canonical', 'final', 'exec', 'host', 'originalhost', 'user', 'localuser', 'localnetwork', 'tagged']);
