@@ -198,7 +198,7 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       const keychain = await this.secretsStore();
       if (!keychain.store) return { stored: false, unavailable: keychain.unavailable };
       if (kind === 'passphrase' && !keyFile) throw new TunnelError('BAD_ARGUMENT', 'a passphrase needs the key file it unlocks');
-      const profile = runnable(saved);
+      const profile = resolveDestination(runnable(saved)).profile;
       await migrateLegacyPassword(keychain.store, profileId, passwordHop(profile, undefined));
       const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(profile, hop) } : { kind, keyFile: keyFile! });
       await keychain.store.set(account, secret);

@@ -1,6 +1,7 @@
 import { TunnelError } from '../../shared/errors.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { passwordHop } from '../engine/keychain-prompter.js';
+import { resolveDestination } from '../openssh/resolve-destination.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { migrateLegacyPassword, requireKeychain, secretAccount, type SecretKind } from '../store/secret-store.js';
 import { say } from './terminal-text.js';
@@ -38,12 +39,14 @@ export async function secretCommand(store: ProfileStore, args: string[]): Promis
   }
   if (keyFile !== undefined && hop !== undefined) throw new TunnelError('BAD_ARGUMENT', 'a passphrase belongs to its key file, not to a hop: give --passphrase or --hop, not both');
   const profile = await store.get(name);
-  const kind: SecretKind = keyFile !== undefined ? { kind: 'passphrase', keyFile } : { kind: 'password', hop: passwordHop(runnable(profile), hop) };
+  // The hops as ssh_config resolves them now, as the next connection will.
+  const hops = resolveDestination(runnable(profile)).profile;
+  const kind: SecretKind = keyFile !== undefined ? { kind: 'passphrase', keyFile } : { kind: 'password', hop: passwordHop(hops, hop) };
   const what = kind.kind === 'password' ? `the password for ${kind.hop}` : `the passphrase of ${kind.keyFile}`;
   const keychain = await requireKeychain();
   // A password kept the old way (one per profile) becomes the destination's first, so that
   // deleting or replacing it here is final and nothing resurrects it at the next connection.
-  await migrateLegacyPassword(keychain, profile.id, passwordHop(runnable(profile), undefined));
+  await migrateLegacyPassword(keychain, profile.id, passwordHop(hops, undefined));
   const account = secretAccount(profile.id, kind);
   if (sub === 'delete') {
     const existed = await keychain.delete(account);

@@ -254,13 +254,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.setState('connecting', `connecting to ${this.describeServer()}`);
     }
     let session: SshSession;
-    const { secrets } = this.options;
-    const asker = secrets
-      ? keychainPrompter(secrets.store, secrets.profileId, hopLabels(this.profile).at(-1)!, this.options.prompter)
-      : this.options.prompter;
     // Questions belong to this attempt: once it has ended, a dialog still open is withdrawn.
     const attempt = new AbortController();
-    const prompter = asker ? promptsForAttempt(asker, attempt.signal) : undefined;
     try {
       if (this.options.resolveProfile) {
         const resolved = this.options.resolveProfile(this.profile);
@@ -270,6 +265,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         for (const w of resolved.warnings) this.log('warn', w);
         this.connectProfile = resolved.profile;
       }
+      // Stored passwords are filed under the hops as resolved for this very attempt.
+      const { secrets } = this.options;
+      const asker = secrets
+        ? keychainPrompter(secrets.store, secrets.profileId, hopLabels(this.connectProfile).at(-1)!, this.options.prompter)
+        : this.options.prompter;
+      const prompter = asker ? promptsForAttempt(asker, attempt.signal) : undefined;
       session = await SshSession.open({
         profile: this.connectProfile,
         log: (level, message) => this.log(level, message),

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isSafeHostKeyAlias } from '../../shared/names.js';
 import { TunnelError } from '../../shared/errors.js';
 import type { Forward, Profile, StrictHostKeyChecking } from '../../shared/profile.js';
 import { parseAlgorithmList } from './algorithms.js';
@@ -259,6 +260,8 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       });
     case 'hostkeyalias':
       // ssh.c lower-cases it, as it does the host name, before known_hosts sees it.
+      // It is written to known_hosts as a host field: no pattern or marker characters there.
+      if (!isSafeHostKeyAlias(value)) fail(key, value, 'must be a host name (no spaces, shell metacharacters, or known_hosts pattern characters such as , * ? !)');
       return first((p) => (p.hostKeyAlias = value.toLowerCase()));
     case 'bindaddress':
       return first((p) => {
