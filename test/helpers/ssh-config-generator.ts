@@ -87,6 +87,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => line('Ciphers', pick(['aes128-ctr', 'aes256-gcm@openssh.com,aes128-ctr'])),
       () => line('MACs', pick(['hmac-sha2-256', 'hmac-sha2-512-etm@openssh.com'])),
       () => line('KexAlgorithms', pick(['curve25519-sha256', 'ecdh-sha2-nistp256,curve25519-sha256'])),
+      () => line('IdentityFile', pick([join(dir, 'id_a'), '~/.ssh/id_from_config', join(dir, 'id_missing')])),
     ];
     if (mayJump) {
       choices.push(() => line('ProxyJump', pick(['bastion', 'jump2', 'ops@jump2:2201', 'bastion,jump2', 'none'])));
@@ -95,7 +96,10 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     return pick(choices)();
   };
 
-  const files = new Map<string, string>();
+  const files = new Map<string, string>([
+    ['id_a', 'not a key\n'],
+    ['id_b', 'not a key\n'],
+  ]);
   const includeCount = between(0, 3);
   const includeNames = Array.from({ length: includeCount }, (_, i) => `inc/part-${i}.conf`);
 
@@ -171,6 +175,8 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     () => [pick(['-4', '-6'])],
     () => ['-N'],
     () => ['-A'],
+    // Existing files only: ssh drops a -i file it cannot stat (IDENTITY_FILE_KEPT).
+    () => ['-i', join(dir, pick(['id_a', 'id_b']))],
     () => ['-fNT'],
     () => ['-b', pick(['127.0.0.1', '::1'])],
     () => ['-c', pick(['aes128-ctr', 'aes256-ctr', 'aes128-ctr,aes256-ctr'])],
@@ -206,6 +212,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => `ForwardAgent${sep}${pick(['yes', 'no'])}`,
       () => `ProxyCommand${sep}nc %h %p`,
       () => `UserKnownHostsFile${sep}/tmp/kh_cli`,
+      () => `IdentityFile${sep}${join(dir, 'id_b')}`,
     ])();
   }
   // Now and then something both must refuse.

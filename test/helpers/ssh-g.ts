@@ -129,6 +129,7 @@ export function fieldsOfSshG(g: { options: Map<string, string[]> }, hops: Hop[])
     ciphers: one(g, 'ciphers'),
     macs: one(g, 'macs'),
     kexalgorithms: one(g, 'kexalgorithms'),
+    identityfiles: g.options.get('identityfile') ?? [],
   };
 }
 
@@ -137,12 +138,14 @@ export interface SshDefaults {
   ciphers: string;
   macs: string;
   kexalgorithms: string;
+  /** ~/.ssh/id_rsa … as ssh lists them when no IdentityFile is given. */
+  identityfiles: string[];
 }
 
 export async function sshDefaults(): Promise<SshDefaults> {
   const g = await sshG(['-F', '/dev/null', 'defaults.invalid']);
   if (!g.ok) throw new Error(g.error);
-  return { ciphers: one(g, 'ciphers')!, macs: one(g, 'macs')!, kexalgorithms: one(g, 'kexalgorithms')! };
+  return { ciphers: one(g, 'ciphers')!, macs: one(g, 'macs')!, kexalgorithms: one(g, 'kexalgorithms')!, identityfiles: g.options.get('identityfile') ?? [] };
 }
 
 export function fieldsOfProfile(p: Profile, defaults: SshDefaults): Record<string, unknown> {
@@ -181,5 +184,6 @@ export function fieldsOfProfile(p: Profile, defaults: SshDefaults): Record<strin
     ciphers: p.ciphers ?? defaults.ciphers,
     macs: p.macs ?? defaults.macs,
     kexalgorithms: p.kexAlgorithms ?? defaults.kexalgorithms,
+    identityfiles: p.identityFiles.length === 0 ? defaults.identityfiles : p.identityFiles,
   };
 }

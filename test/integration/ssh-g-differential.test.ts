@@ -19,7 +19,10 @@ import { fieldsOfProfile, fieldsOfSshG, oracleHops, sshDefaults, sshG, type SshD
  * - KEEPALIVE_ON_BY_DEFAULT: with no ServerAliveInterval anywhere we use 15 s, ssh 0 (300 with
  *   BatchMode). The oracle's copy of the config ends with `Match all / ServerAliveInterval 15`,
  *   which ssh applies exactly when nothing before set the option.
- * - HOSTKEYALGORITHMS_REFUSED: never generated; the test below shows ssh accepting it and us refusing.
+ * - HOSTKEYALGORITHMS_REFUSED: never generated; ssh-g-issue-examples.test.ts shows ssh accepting it and us refusing.
+ * - SSH_URI_IPV6_ACCEPTED: ssh 9.2 refuses `ssh://[::1]:2201` (a usage error), we read it; never generated.
+ * - IDENTITY_FILE_KEPT: `-i` naming a file that does not exist: ssh warns and drops it, we keep it;
+ *   -i is generated with existing files only.
  */
 const INTENTIONAL_KEEPALIVE_BLOCK = '\n# KEEPALIVE_ON_BY_DEFAULT (intentional difference)\nMatch all\n  ServerAliveInterval 15\n';
 

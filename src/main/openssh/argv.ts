@@ -4,7 +4,7 @@ import { parseForwardSpec } from './forward-spec.js';
 import { parseDestination, parseTypedJumpSpec, type Destination } from './destination.js';
 import { finishHost, type SshConfigView } from './config-view.js';
 import { assertNoJumpLoop, resolveJumpChain } from './jump-chain.js';
-import { addForward, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
+import { addForward, addIdentityFile, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
 
@@ -205,7 +205,7 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
           addForward(profile, parseForwardSpec('dynamic', value));
           break;
         case 'i':
-          profile.identityFiles.push(value);
+          addIdentityFile(state, value, 'flag');
           break;
         case 'l':
           if (!set.has('user')) override('user', () => (profile.user = value));

@@ -6,7 +6,7 @@ import { defaultProfile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
 import { conditionHolds } from './config-match.js';
 import { assertSafeHostname, printable } from './hostnames.js';
-import { applyOption, IGNORED_OPTIONS, newOptionState, type OptionState } from './options.js';
+import { applyOption, IGNORED_OPTIONS, newOptionState, type IdentitySource, type OptionState } from './options.js';
 import { parseSshConfigFile, type Condition, type ConfigLine, type ParsedConfig } from './ssh-config.js';
 
 /**
@@ -142,24 +142,27 @@ export interface SshConfigFiles {
  * each first-value-wins after the command line, as ssh(1) does.
  */
 export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): SshConfigView {
-  const loaded: { parsed: ParsedConfig }[] = [];
+  const loaded: { parsed: ParsedConfig; source: IdentitySource }[] = [];
   if (path !== null) {
     if (!existsSync(path)) throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
-    loaded.push({ parsed: parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') }) });
+    loaded.push({ parsed: parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') }), source: 'user' });
   } else {
     const user = files.user ?? join(homedir(), '.ssh', 'config');
-    if (existsSync(user)) loaded.push({ parsed: parseSshConfigFile(user, { includeBase: join(homedir(), '.ssh') }) });
+    if (existsSync(user)) loaded.push({ parsed: parseSshConfigFile(user, { includeBase: join(homedir(), '.ssh') }), source: 'user' });
     const system = files.system === undefined ? systemSshConfigPath() : files.system;
     // Relative Includes in the system file are relative to /etc/ssh (ssh_config(5)).
-    if (system !== null && existsSync(system)) loaded.push({ parsed: parseSshConfigFile(system, { includeBase: dirname(resolve(system)) }) });
+    if (system !== null && existsSync(system)) loaded.push({ parsed: parseSshConfigFile(system, { includeBase: dirname(resolve(system)) }), source: 'system' });
   }
   const skipped = new Set<string>();
   return {
     applyTo: (alias, state) => {
-      for (const { parsed } of loaded) {
+      const before = state.source;
+      for (const { parsed, source } of loaded) {
         for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
+        state.source = source;
         applyConfigFor(alias, parsed.lines, state, skipped, true);
       }
+      state.source = before;
       for (const s of skipped) if (!state.warnings.includes(s)) state.warnings.push(s);
     },
   };

@@ -19,6 +19,25 @@ export interface OptionState {
   typedJumps: TypedJumpHost[] | null;
   /** Checking a line of a block that does not apply: ssh(1) refuses bad values there too. */
   validateOnly?: boolean;
+  /** Where options come from now, for IdentityFile's duplicate rule (see addIdentityFile). */
+  source?: IdentitySource;
+  /** IdentityFiles already added, as `source:path`. */
+  identityKeys?: Set<string>;
+}
+
+/** `-i`; `-o` and the user's files (-F included); the system file. */
+export type IdentitySource = 'flag' | 'user' | 'system';
+
+/**
+ * readconf.c add_identity_file(): a path already added from the same kind of source is not
+ * added again, but `-i k` and `IdentityFile k` in ~/.ssh/config are both kept.
+ */
+export function addIdentityFile(state: OptionState, path: string, source: IdentitySource = state.source ?? 'user'): void {
+  state.identityKeys ??= new Set();
+  const key = `${source}:${path}`;
+  if (state.identityKeys.has(key)) return;
+  state.identityKeys.add(key);
+  state.profile.identityFiles.push(path);
 }
 
 export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
@@ -195,7 +214,7 @@ export function applyOption(state: OptionState, key: string, value: string): voi
     case 'port':
       return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
-      p.identityFiles.push(value);
+      if (!state.validateOnly) addIdentityFile(state, value);
       return;
     case 'identitiesonly':
       return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
