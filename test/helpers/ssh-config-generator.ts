@@ -105,6 +105,8 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
 
   const matchHeader = (): string => {
     if (chance(0.15)) return 'Match all';
+    // `final` makes ssh read the files twice; `canonical` holds only in that second pass.
+    if (chance(0.12)) return `${keyword('Match')} ${pick(['final', 'canonical', '!final', 'final all', 'canonical all'])}${chance(0.5) ? ` host ${pick(MATCH_HOSTS)}` : ''}`;
     const criteria: string[] = [];
     for (let n = between(1, 2); n > 0; n--) {
       const neg = chance(0.2) ? '!' : '';
@@ -158,6 +160,8 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
   const main: string[] = [];
   if (includeNames.length > 0 && chance(0.5)) main.push(`Include ${join(dir, 'inc', chance(0.5) ? 'part-*.conf' : 'part-0.conf')}`);
   main.push(body(-1));
+  // Rarely, an Include loop: ssh stops with "Too many recursive configuration includes".
+  if (chance(0.02)) main.push(`Host ${pick(HOST_PATTERNS)}`, `  Include ${join(dir, 'config')}`);
   files.set('config', main.join('\n'));
 
   // The command line.

@@ -8,7 +8,7 @@ import type { Forward, Profile } from '../../src/shared/profile.js';
  * /etc/ssh/ssh_config is involved (and never with `Match exec`, which -G would run).
  */
 
-export type SshG = { ok: true; options: Map<string, string[]> } | { ok: false; error: string };
+export type SshG = { ok: true; options: Map<string, string[]>; stderr: string } | { ok: false; error: string };
 
 export function sshG(args: string[]): Promise<SshG> {
   return new Promise((resolve) => {
@@ -21,7 +21,7 @@ export function sshG(args: string[]): Promise<SshG> {
         const key = line.slice(0, space);
         options.set(key, [...(options.get(key) ?? []), line.slice(space + 1)]);
       }
-      resolve({ ok: true, options });
+      resolve({ ok: true, options, stderr });
     });
     child.stdin?.end();
   });

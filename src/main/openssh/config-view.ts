@@ -44,7 +44,15 @@ export function expandHostName(value: string, alias: string): string {
  * whatever `state` already holds (a command line's options) stays, as in ssh(1). Lines that
  * cannot be applied become warnings; deliberately skipped things go to `skipped`.
  */
-export function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, skipped: Set<string>, strict = false): void {
+export function applyConfigFor(
+  alias: string,
+  lines: ConfigLine[],
+  state: OptionState,
+  skipped: Set<string>,
+  strict = false,
+  finalPass = false,
+  originalHost = alias,
+): void {
   // Each block header is evaluated once, when first needed: nothing is applied between a
   // header and its first line, so this is the moment ssh evaluates it too.
   const evaluated = new Map<Condition, boolean>();
@@ -52,8 +60,11 @@ export function applyConfigFor(alias: string, lines: ConfigLine[], state: Option
     let result = evaluated.get(c);
     if (result === undefined) {
       const p = state.profile;
-      const hostname = state.set.has('hostname') ? safeExpand(p.host, alias) : alias;
-      const verdict = conditionHolds(c, { alias, hostname, user: p.user ?? localUserName() });
+      // readconf.c expands HostName for every Match line (a bad token stops ssh there too);
+      // Host lines only look at the alias.
+      const hostname =
+        c.kind === 'match' && state.set.has('hostname') ? (state.hostExpanded ? p.host : expandHostName(p.host, alias)) : alias;
+      const verdict = conditionHolds(c, { alias, original: originalHost, hostname, user: p.user ?? localUserName(), finalPass });
       if (typeof verdict === 'string') skipped.add(verdict);
       result = verdict === true;
       evaluated.set(c, result);
@@ -102,17 +113,10 @@ function optionValue(l: ConfigLine): string {
   return l.keyword === 'proxycommand' || l.keyword === 'proxyjump' ? l.raw : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
 }
 
-function safeExpand(value: string, alias: string): string {
-  try {
-    return expandHostName(value, alias);
-  } catch {
-    return value;
-  }
-}
-
 /** The destination's final name, as ssh(1) computes it: HostName with %h expanded, lower-cased. */
 export function finishHost(state: OptionState, alias: string): void {
-  const host = (state.set.has('hostname') ? expandHostName(state.profile.host, alias) : alias).toLowerCase();
+  const named = state.set.has('hostname');
+  const host = (named && !state.hostExpanded ? expandHostName(state.profile.host, alias) : named ? state.profile.host : alias).toLowerCase();
   assertSafeHostname(host, state.set.has('hostname') ? 'HostName' : 'destination');
   state.profile.host = host;
 }
@@ -157,10 +161,28 @@ export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): 
   return {
     applyTo: (alias, state) => {
       const before = state.source;
-      for (const { parsed, source } of loaded) {
-        for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
-        state.source = source;
-        applyConfigFor(alias, parsed.lines, state, skipped, true);
+      for (const { parsed } of loaded) {
+        for (const p of parsed.problems) {
+          // ssh stops at an Include loop ("Too many recursive configuration includes").
+          if (p.fatal) throw new TunnelError('BAD_OPTION', `${p.file}:${p.line}: ${p.message}`);
+          state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
+        }
+      }
+      const pass = (host: string, finalPass: boolean): void => {
+        for (const { parsed, source } of loaded) {
+          state.source = source;
+          applyConfigFor(host, parsed.lines, state, skipped, true, finalPass, alias);
+        }
+      };
+      pass(alias, false);
+      // A `Match final` anywhere makes ssh read the files a second time, now with the final
+      // host name for `Host` and `Match host` (`originalhost` stays the name typed), and with
+      // `final` and `canonical` holding; first value still wins.
+      if (loaded.some(({ parsed }) => parsed.conditions.some((c) => c.kind === 'match' && c.criteria.some((k) => k.name === 'final')))) {
+        finishHost(state, alias);
+        state.set.add('hostname');
+        state.hostExpanded = true;
+        pass(state.profile.host, true);
       }
       state.source = before;
       for (const s of skipped) if (!state.warnings.includes(s)) state.warnings.push(s);

@@ -23,6 +23,8 @@ export interface OptionState {
   source?: IdentitySource;
   /** IdentityFiles already added, as `source:path`. */
   identityKeys?: Set<string>;
+  /** `profile.host` is final (HostName expanded, lower-cased) for ssh's second pass over the files. */
+  hostExpanded?: boolean;
 }
 
 /** `-i`; `-o` and the user's files (-F included); the system file. */
@@ -246,11 +248,12 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       // Every ProxyJump must be [user@]host[:port] (readconf.c parse_jump checks even unused
       // ones); host names are checked only in the one that counts: ssh keeps any text there
       // and fails only when it connects through it.
+      const spec = value.replace(/#.*$/, '').trim(); // parse_jump drops a trailing comment
       if (state.set.has('proxyjump') || state.validateOnly) {
-        parseTypedJumpSpec(value, { checkNames: false });
+        parseTypedJumpSpec(spec, { checkNames: false });
         return;
       }
-      setProxyJump(state, parseTypedJumpSpec(value));
+      setProxyJump(state, parseTypedJumpSpec(spec));
       return;
     }
     case 'proxycommand':
