@@ -110,3 +110,38 @@ describe('Include fan-out is bounded (#16 item 6)', () => {
     expect(MAX_CONFIG_LINES).toBeGreaterThanOrEqual(100_000);
   });
 });
+
+describe('ssh 9.2 details the differential suite found (each checked with ssh -G)', () => {
+  const parseWithUserConfig = (text: string, argv: string[] = ['ssh', 'h']) => {
+    write(join(home, '.ssh', 'config'), text);
+    return parseWith(argv, null);
+  };
+
+  it('Match final blocks apply in a second pass, after everything else; canonical only when that pass happens', () => {
+    expect(parseWithUserConfig('Match final\n  Port 1\nHost *\n  Port 2\n').profile.port).toBe(2);
+    expect(parseWithUserConfig('Match canonical\n  Port 1\n').profile.port).toBe(22);
+    expect(parseWithUserConfig('Match canonical\n  Port 1\nMatch final\n  User x\n').profile).toMatchObject({ port: 1, user: 'x' });
+    // The second pass matches Host and Match host against the final name; originalhost keeps the typed one.
+    const second = parseWithUserConfig('Host h\n  HostName real.example\nMatch final\nHost real.example\n  Port 7\nMatch final originalhost h\n  User o\n');
+    expect(second.profile).toMatchObject({ host: 'real.example', port: 7, user: 'o' });
+  });
+
+  it('Match lines ssh cannot read refuse the command line; an importer skips their block', () => {
+    for (const bad of ['all final', 'final canonical all', 'all host x', 'host', 'bogus x']) {
+      expect(() => parseWithUserConfig(`Match ${bad}\n  Port 5\n`)).toThrow(expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringMatching(/config:1: Match/) }));
+    }
+    expect(parseWithUserConfig('Match final all\n  Port 5\n').profile.port).toBe(5);
+    expect(parseWithUserConfig('Match host x all\n  Port 5\n').profile.port).toBe(22);
+    expect(parseWithUserConfig('Match all # a comment\n  Port 5 # another\n').profile.port).toBe(5);
+  });
+
+  it('an Include loop refuses the command line, even inside a block that does not apply (ssh: "Too many recursive configuration includes")', () => {
+    const loop = write(join(home, '.ssh', 'loop'), `Include ${join(home, '.ssh', 'loop')}\n`);
+    expect(() => parseWithUserConfig(`Host nomatch\n  Include ${loop}\n`)).toThrow(expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringMatching(/Include loop/) }));
+  });
+
+  it('IdentityFile duplicates are dropped per kind of source: -i twice once, -i and the file both kept', () => {
+    const { profile } = parseWithUserConfig('IdentityFile /k1\nIdentityFile /k1\n', ['ssh', '-i', '/k1', '-i', '/k1', '-o', 'IdentityFile=/k2', 'h']);
+    expect(profile.identityFiles).toEqual(['/k1', '/k2', '/k1']);
+  });
+});
