@@ -99,3 +99,22 @@ describe('exporting a typed profile keeps it typed', () => {
     }
   });
 });
+
+describe('-F in a saved profile', () => {
+  it('is kept absolute, so the profile finds the same file from any directory, and resolves through that file only', () => {
+    const file = join(home, 'other-config');
+    writeFileSync(file, 'Host db1\n  Port 2201\n');
+    const cwd = process.cwd();
+    process.chdir(home);
+    let saved;
+    try {
+      saved = parse(['ssh', '-F', 'other-config', 'db1']);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(saved.typed?.configFile).toBe(file);
+    writeFileSync(file, 'Host db1\n  Port 2202\n');
+    userConfig('Host db1\n  Port 9999\n');
+    expect(resolveDestination(saved).profile.port).toBe(2202);
+  });
+});

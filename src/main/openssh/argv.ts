@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
 import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
@@ -283,7 +284,8 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
       user: set.has('user') ? profile.user : null,
       port: set.has('port') ? profile.port : null,
       jumps: set.has('proxyjump') ? (state.typedJumps ?? []) : null,
-      configFile,
+      // Absolute, so a saved profile finds the same file whatever directory it is started from.
+      configFile: configFile === null ? null : resolvePath(configFile),
     };
   }
   const view = useConfig ? options.sshConfig!(configFile) : null;
