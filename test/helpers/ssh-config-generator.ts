@@ -174,6 +174,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     () => ['-p', String(pick([22, 2022, 8022, 443]))],
     () => ['-l', pick(USERS)],
     () => ['-J', pick(CLI_JUMPS)],
+    () => [`-J${pick(CLI_JUMPS.filter((j) => j.includes(',')))}`],
     () => ['-g'],
     () => ['-C'],
     () => [pick(['-4', '-6'])],

@@ -283,7 +283,7 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
       hostName: set.has('hostname') ? profile.host : null,
       user: set.has('user') ? profile.user : null,
       port: set.has('port') ? profile.port : null,
-      jumps: set.has('proxyjump') ? (state.typedJumps ?? []) : null,
+      jumps: state.typedJumps,
       // Absolute, so a saved profile finds the same file whatever directory it is started from.
       configFile: configFile === null ? null : resolvePath(configFile),
     };
