@@ -145,3 +145,21 @@ describe('ssh 9.2 details the differential suite found (each checked with ssh -G
     expect(profile.identityFiles).toEqual(['/k1', '/k2', '/k1']);
   });
 });
+
+describe('import reads the system file after ~/.ssh/config, as ssh does for the alias', () => {
+  it('site-wide settings reach imported hosts; an explicit file is read alone (like -F)', async () => {
+    const { importSshConfig } = await import('../../src/main/openssh/import.js');
+    const system = write(join(etc, 'ssh_config'), 'Host *\n  HashKnownHosts yes\n  StrictHostKeyChecking yes\n  Port 2222\n');
+    write(join(home, '.ssh', 'config'), 'Host web\n  HostName web.example\n  Port 2200\n');
+    const saved = process.env.TUNNELVISION_SYSTEM_SSH_CONFIG;
+    process.env.TUNNELVISION_SYSTEM_SSH_CONFIG = system;
+    try {
+      expect(importSshConfig().profiles).toEqual([expect.objectContaining({ name: 'web', host: 'web.example', port: 2200, hashKnownHosts: true, strictHostKeyChecking: 'yes' })]);
+      const other = write(join(home, 'other'), 'Host web\n  Port 2300\n');
+      expect(importSshConfig(other).profiles[0]).toMatchObject({ port: 2300, hashKnownHosts: false });
+      expect(importSshConfig(join(home, 'missing')).problems[0]).toMatchObject({ message: 'cannot read: ENOENT' });
+    } finally {
+      process.env.TUNNELVISION_SYSTEM_SSH_CONFIG = saved;
+    }
+  });
+});

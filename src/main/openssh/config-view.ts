@@ -125,6 +125,9 @@ export function finishHost(state: OptionState, alias: string): void {
 export interface SshConfigView {
   /** Applies the blocks that hold for `alias` (as typed) onto `state`; first value wins. */
   applyTo(alias: string, state: OptionState): void;
+  /** The files read, the user's first; what was deliberately skipped (Match exec, …). */
+  readonly files: readonly ParsedConfig[];
+  readonly skipped: ReadonlySet<string>;
 }
 
 /** Where ssh(1) reads its system-wide file; TUNNELVISION_SYSTEM_SSH_CONFIG moves it (tests), `none` turns it off. */
@@ -143,9 +146,11 @@ export interface SshConfigFiles {
 /**
  * The configuration `ssh` reads: with `-F path` only that file (a missing one is an error);
  * otherwise ~/.ssh/config and then the system file (missing ones are no config at all),
- * each first-value-wins after the command line, as ssh(1) does.
+ * each first-value-wins after the command line, as ssh(1) does. `strict` (a command line):
+ * whatever ssh refuses is an error; otherwise (an importer) bad lines become warnings and the
+ * files' own problems are left to the caller to report.
  */
-export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): SshConfigView {
+export function loadSshConfig(path: string | null, files: SshConfigFiles = {}, { strict = true } = {}): SshConfigView {
   const loaded: { parsed: ParsedConfig; source: IdentitySource }[] = [];
   if (path !== null) {
     if (!existsSync(path)) throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
@@ -159,9 +164,11 @@ export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): 
   }
   const skipped = new Set<string>();
   return {
+    files: loaded.map((l) => l.parsed),
+    skipped,
     applyTo: (alias, state) => {
       const before = state.source;
-      for (const { parsed } of loaded) {
+      for (const { parsed } of strict ? loaded : []) {
         for (const p of parsed.problems) {
           // ssh stops at an Include loop ("Too many recursive configuration includes").
           if (p.fatal) throw new TunnelError('BAD_OPTION', `${p.file}:${p.line}: ${p.message}`);
@@ -171,7 +178,7 @@ export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): 
       const pass = (host: string, finalPass: boolean): void => {
         for (const { parsed, source } of loaded) {
           state.source = source;
-          applyConfigFor(host, parsed.lines, state, skipped, true, finalPass, alias);
+          applyConfigFor(host, parsed.lines, state, skipped, strict, finalPass, alias);
         }
       };
       pass(alias, false);
