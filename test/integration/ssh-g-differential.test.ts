@@ -26,6 +26,8 @@ import { fieldsOfProfile, fieldsOfSshG, oracleHops, sshDefaults, sshG, type SshD
  * - SSH_URI_IPV6_ACCEPTED: ssh 9.2 refuses `ssh://[::1]:2201` (a usage error), we read it; never generated.
  * - IDENTITY_FILE_KEPT: `-i` naming a file that does not exist: ssh warns and drops it, we keep it;
  *   -i is generated with existing files only.
+ * - HOP_PROXYCOMMAND_REFUSED: a jump host whose own config has a ProxyCommand is refused
+ *   (UNSUPPORTED_OPTION); ssh would run it. ProxyCommand is generated only where no hop matches.
  */
 const keepaliveBlock = (finalPass: boolean): string =>
   `\n# KEEPALIVE_ON_BY_DEFAULT (intentional difference)\nMatch ${finalPass ? 'final' : 'all'}\n  ServerAliveInterval 15\n`;

@@ -162,6 +162,15 @@ describe('where tunnelvision differs from ssh -G on purpose', () => {
     expect(parse(['ssh', '-F', '/dev/null', '-i', missing, 'host']).profile.identityFiles).toEqual([missing]);
   });
 
+  it('HOP_PROXYCOMMAND_REFUSED: a jump host reached through its own ProxyCommand is refused, ssh would run it', async () => {
+    const config = file('hop-proxycommand', 'Host bastion
+  ProxyCommand nc -x proxy:1080 %h %p
+');
+    const hop = await sshG(['-F', config, 'bastion']);
+    expect(hop.ok && one(hop, 'proxycommand')).toBe('nc -x proxy:1080 %h %p');
+    expect(() => parse(['ssh', '-F', config, '-J', 'bastion', 'db1'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
+  });
+
   it('KEEPALIVE_ON_BY_DEFAULT: ssh 0 (300 with BatchMode), tunnelvision 15', async () => {
     const g = await sshG(['-F', '/dev/null', 'host']);
     expect(g.ok && one(g, 'serveraliveinterval')).toBe('0');

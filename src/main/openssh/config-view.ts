@@ -14,7 +14,7 @@ import { parseSshConfigFile, type Condition, type ConfigLine, type ParsedConfig 
  * after the command line, the user's file and then the system's.
  */
 
-/** Beyond IGNORED_OPTIONS: options an importer drops silently (interactive-only, or ssh2 decides). */
+/** Beyond IGNORED_OPTIONS: options dropped without a warning (interactive-only, or ssh2 decides). */
 export const SILENT = new Set([
   'usekeychain', 'ignoreunknown', 'xauthlocation', 'canonicaldomains', 'canonicalizemaxdots',
   'canonicalizefallbacklocal', 'canonicalizepermittedcnames', 'challengeresponseauthentication',
