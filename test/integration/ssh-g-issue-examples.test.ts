@@ -163,9 +163,7 @@ describe('where tunnelvision differs from ssh -G on purpose', () => {
   });
 
   it('HOP_PROXYCOMMAND_REFUSED: a jump host reached through its own ProxyCommand is refused, ssh would run it', async () => {
-    const config = file('hop-proxycommand', 'Host bastion
-  ProxyCommand nc -x proxy:1080 %h %p
-');
+    const config = file('hop-proxycommand', 'Host bastion\n  ProxyCommand nc -x proxy:1080 %h %p\n');
     const hop = await sshG(['-F', config, 'bastion']);
     expect(hop.ok && one(hop, 'proxycommand')).toBe('nc -x proxy:1080 %h %p');
     expect(() => parse(['ssh', '-F', config, '-J', 'bastion', 'db1'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
