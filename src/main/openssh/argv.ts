@@ -78,16 +78,23 @@ function checkMonitorPort(value: string | undefined, warnings: string[]): void {
 }
 
 /**
- * autossh [-V] [-M port[:echo_port]] [-f] [ssh options] destination: autossh takes its own -M
- * and -f wherever they stand among the options before the destination (getopt clusters
- * included) and hands the rest to ssh.
+ * autossh [-V] [-M port[:echo_port]] [-f] [ssh options] destination: autossh reads its own -M
+ * and -f with getopt, which on glibc permutes, so they are taken wherever they stand before a
+ * `--` — among the options, after the destination, even among the remote command's words
+ * (checked with AUTOSSH_PATH=/bin/echo) — and everything else goes on to ssh in order.
+ * A cluster holding M (`-NM0`) is split here; autossh itself would pass the word on to ssh,
+ * which would read that M as its own -M and fail.
  */
 function stripAutosshOptions(args: string[], warnings: string[]): string[] {
   const out: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--' || !arg.startsWith('-') || arg === '-') break;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') {
+      out.push(arg);
+      continue;
+    }
     let kept = '-';
     for (let j = 1; j < arg.length; j++) {
       const letter = arg[j]!;
