@@ -87,6 +87,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => line('Ciphers', pick(['aes128-ctr', 'aes256-gcm@openssh.com,aes128-ctr'])),
       () => line('MACs', pick(['hmac-sha2-256', 'hmac-sha2-512-etm@openssh.com'])),
       () => line('KexAlgorithms', pick(['curve25519-sha256', 'ecdh-sha2-nistp256,curve25519-sha256'])),
+      () => line('IdentityFile', pick([join(dir, 'id_a'), '~/.ssh/id_from_config', join(dir, 'id_missing')])),
     ];
     if (mayJump) {
       choices.push(() => line('ProxyJump', pick(['bastion', 'jump2', 'ops@jump2:2201', 'bastion,jump2', 'none'])));
@@ -95,12 +96,17 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     return pick(choices)();
   };
 
-  const files = new Map<string, string>();
+  const files = new Map<string, string>([
+    ['id_a', 'not a key\n'],
+    ['id_b', 'not a key\n'],
+  ]);
   const includeCount = between(0, 3);
   const includeNames = Array.from({ length: includeCount }, (_, i) => `inc/part-${i}.conf`);
 
   const matchHeader = (): string => {
     if (chance(0.15)) return 'Match all';
+    // `final` makes ssh read the files twice; `canonical` holds only in that second pass.
+    if (chance(0.12)) return `${keyword('Match')} ${pick(['final', 'canonical', '!final', 'final all', 'canonical all'])}${chance(0.5) ? ` host ${pick(MATCH_HOSTS)}` : ''}`;
     const criteria: string[] = [];
     for (let n = between(1, 2); n > 0; n--) {
       const neg = chance(0.2) ? '!' : '';
@@ -154,6 +160,8 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
   const main: string[] = [];
   if (includeNames.length > 0 && chance(0.5)) main.push(`Include ${join(dir, 'inc', chance(0.5) ? 'part-*.conf' : 'part-0.conf')}`);
   main.push(body(-1));
+  // Rarely, an Include loop: ssh stops with "Too many recursive configuration includes".
+  if (chance(0.02)) main.push(`Host ${pick(HOST_PATTERNS)}`, `  Include ${join(dir, 'config')}`);
   files.set('config', main.join('\n'));
 
   // The command line.
@@ -166,11 +174,14 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
     () => ['-p', String(pick([22, 2022, 8022, 443]))],
     () => ['-l', pick(USERS)],
     () => ['-J', pick(CLI_JUMPS)],
+    () => [`-J${pick(CLI_JUMPS.filter((j) => j.includes(',')))}`],
     () => ['-g'],
     () => ['-C'],
     () => [pick(['-4', '-6'])],
     () => ['-N'],
     () => ['-A'],
+    // Existing files only: ssh drops a -i file it cannot stat (IDENTITY_FILE_KEPT).
+    () => ['-i', join(dir, pick(['id_a', 'id_b']))],
     () => ['-fNT'],
     () => ['-b', pick(['127.0.0.1', '::1'])],
     () => ['-c', pick(['aes128-ctr', 'aes256-ctr', 'aes128-ctr,aes256-ctr'])],
@@ -206,6 +217,7 @@ export function generateCase(seed: number, dir: string): GeneratedCase {
       () => `ForwardAgent${sep}${pick(['yes', 'no'])}`,
       () => `ProxyCommand${sep}nc %h %p`,
       () => `UserKnownHostsFile${sep}/tmp/kh_cli`,
+      () => `IdentityFile${sep}${join(dir, 'id_b')}`,
     ])();
   }
   // Now and then something both must refuse.

@@ -8,7 +8,7 @@ import type { Forward, Profile } from '../../src/shared/profile.js';
  * /etc/ssh/ssh_config is involved (and never with `Match exec`, which -G would run).
  */
 
-export type SshG = { ok: true; options: Map<string, string[]> } | { ok: false; error: string };
+export type SshG = { ok: true; options: Map<string, string[]>; stderr: string } | { ok: false; error: string };
 
 export function sshG(args: string[]): Promise<SshG> {
   return new Promise((resolve) => {
@@ -21,7 +21,7 @@ export function sshG(args: string[]): Promise<SshG> {
         const key = line.slice(0, space);
         options.set(key, [...(options.get(key) ?? []), line.slice(space + 1)]);
       }
-      resolve({ ok: true, options });
+      resolve({ ok: true, options, stderr });
     });
     child.stdin?.end();
   });
@@ -129,6 +129,7 @@ export function fieldsOfSshG(g: { options: Map<string, string[]> }, hops: Hop[])
     ciphers: one(g, 'ciphers'),
     macs: one(g, 'macs'),
     kexalgorithms: one(g, 'kexalgorithms'),
+    identityfiles: g.options.get('identityfile') ?? [],
   };
 }
 
@@ -137,12 +138,14 @@ export interface SshDefaults {
   ciphers: string;
   macs: string;
   kexalgorithms: string;
+  /** ~/.ssh/id_rsa … as ssh lists them when no IdentityFile is given. */
+  identityfiles: string[];
 }
 
 export async function sshDefaults(): Promise<SshDefaults> {
   const g = await sshG(['-F', '/dev/null', 'defaults.invalid']);
   if (!g.ok) throw new Error(g.error);
-  return { ciphers: one(g, 'ciphers')!, macs: one(g, 'macs')!, kexalgorithms: one(g, 'kexalgorithms')! };
+  return { ciphers: one(g, 'ciphers')!, macs: one(g, 'macs')!, kexalgorithms: one(g, 'kexalgorithms')!, identityfiles: g.options.get('identityfile') ?? [] };
 }
 
 export function fieldsOfProfile(p: Profile, defaults: SshDefaults): Record<string, unknown> {
@@ -181,5 +184,6 @@ export function fieldsOfProfile(p: Profile, defaults: SshDefaults): Record<strin
     ciphers: p.ciphers ?? defaults.ciphers,
     macs: p.macs ?? defaults.macs,
     kexalgorithms: p.kexAlgorithms ?? defaults.kexalgorithms,
+    identityfiles: p.identityFiles.length === 0 ? defaults.identityfiles : p.identityFiles,
   };
 }

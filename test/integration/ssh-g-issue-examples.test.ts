@@ -150,6 +150,25 @@ describe('where tunnelvision differs from ssh -G on purpose', () => {
     expect(() => parse(['ssh', ...args])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
   });
 
+  it('SSH_URI_IPV6_ACCEPTED: ssh 9.2 refuses ssh://[::1]:2201 (a usage error), tunnelvision reads it', async () => {
+    expect((await sshG(['-F', '/dev/null', 'ssh://alice@[::1]:2201'])).ok).toBe(false);
+    expect(parse(['ssh', '-F', '/dev/null', 'ssh://alice@[::1]:2201']).profile).toMatchObject({ host: '::1', user: 'alice', port: 2201 });
+  });
+
+  it('IDENTITY_FILE_KEPT: -i naming a missing file: ssh warns and drops it, tunnelvision keeps it', async () => {
+    const missing = join(dir, 'no-such-key');
+    const g = await sshG(['-F', '/dev/null', '-i', missing, 'host']);
+    expect(g.ok && g.options.get('identityfile')?.includes(missing)).toBe(false);
+    expect(parse(['ssh', '-F', '/dev/null', '-i', missing, 'host']).profile.identityFiles).toEqual([missing]);
+  });
+
+  it('HOP_PROXYCOMMAND_REFUSED: a jump host reached through its own ProxyCommand is refused, ssh would run it', async () => {
+    const config = file('hop-proxycommand', 'Host bastion\n  ProxyCommand nc -x proxy:1080 %h %p\n');
+    const hop = await sshG(['-F', config, 'bastion']);
+    expect(hop.ok && one(hop, 'proxycommand')).toBe('nc -x proxy:1080 %h %p');
+    expect(() => parse(['ssh', '-F', config, '-J', 'bastion', 'db1'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
+  });
+
   it('KEEPALIVE_ON_BY_DEFAULT: ssh 0 (300 with BatchMode), tunnelvision 15', async () => {
     const g = await sshG(['-F', '/dev/null', 'host']);
     expect(g.ok && one(g, 'serveraliveinterval')).toBe('0');

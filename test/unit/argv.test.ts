@@ -198,3 +198,21 @@ describe('parseSshCommand', () => {
     expect(codeOf(() => parseSshCommand(argv))).toBe(code);
   });
 });
+
+describe('autossh takes its -M and -f wherever getopt finds them (glibc permutes)', () => {
+  // Each case checked with the real autossh: AUTOSSH_PATH=/bin/echo autossh … prints what it passes to ssh.
+  it.each([
+    [['autossh', '-R', '2222:localhost:22', '-M', '0', '-o', 'ServerAliveInterval=10', 'remote-host'], ['ssh', '-R', '2222:localhost:22', '-o', 'ServerAliveInterval=10', 'remote-host']],
+    [['autossh', 'remote-host', '-M', '0', '-L', '1:h:2'], ['ssh', '-L', '1:h:2', 'remote-host']],
+    [['autossh', 'host', '-N', '-M', '0', '-L', '1:h:2'], ['ssh', '-N', '-L', '1:h:2', 'host']],
+    [['autossh', '-M', '0', 'host', '-f', '-N'], ['ssh', '-N', 'host']],
+  ])('%j reads as %j', (autossh, ssh) => {
+    expect(parseSshCommand(autossh).profile).toEqual(parseSshCommand(ssh).profile);
+  });
+
+  it('-M among the remote command’s words is autossh’s too; after -- it is left to ssh', () => {
+    const { warnings } = parseSshCommand(['autossh', 'host', 'echo', '-M', '0']);
+    expect(warnings.join()).toMatch(/remote command 'echo' is not run/);
+    expect(() => parseSshCommand(['autossh', '-M', '0', '--', 'host', '-M'])).not.toThrow();
+  });
+});

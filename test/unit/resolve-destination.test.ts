@@ -80,3 +80,41 @@ describe('a profile keeps what the user typed and is resolved through ssh_config
     expect(resolveDestination(profile).profile.host).toBe('web-new.example');
   });
 });
+
+describe('exporting a typed profile keeps it typed', () => {
+  it('argv → profile → argv → profile keeps the alias, the typed hops and the resolved values', async () => {
+    const { profileToArgv } = await import('../../src/main/openssh/export.js');
+    userConfig('Host db1\n  HostName db1.example.net\n  User ops\nHost bastion\n  HostName b.example.net\n  Port 2222\n');
+    for (const argv of [
+      ['ssh', '-N', '-L', '1:h:2', 'db1'],
+      ['ssh', '-J', 'alice@bastion,gw:22', '-p', '2200', '-o', 'HostName=%h.lan', 'u@db1'],
+      ['ssh', '-o', 'ProxyCommand=nc %h %p', 'db1'],
+      ['ssh', '-J', 'none', 'db1'],
+    ]) {
+      const first = parse(argv);
+      const exported = profileToArgv(first);
+      expect(exported.at(-1)).toBe(argv.at(-1));
+      const again = parse(exported);
+      expect(again).toEqual(first);
+    }
+  });
+});
+
+describe('-F in a saved profile', () => {
+  it('is kept absolute, so the profile finds the same file from any directory, and resolves through that file only', () => {
+    const file = join(home, 'other-config');
+    writeFileSync(file, 'Host db1\n  Port 2201\n');
+    const cwd = process.cwd();
+    process.chdir(home);
+    let saved;
+    try {
+      saved = parse(['ssh', '-F', 'other-config', 'db1']);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(saved.typed?.configFile).toBe(file);
+    writeFileSync(file, 'Host db1\n  Port 2202\n');
+    userConfig('Host db1\n  Port 9999\n');
+    expect(resolveDestination(saved).profile.port).toBe(2202);
+  });
+});

@@ -111,6 +111,59 @@ describe('Include fan-out is bounded (#16 item 6)', () => {
   });
 });
 
+describe('ssh 9.2 details the differential suite found (each checked with ssh -G)', () => {
+  const parseWithUserConfig = (text: string, argv: string[] = ['ssh', 'h']) => {
+    write(join(home, '.ssh', 'config'), text);
+    return parseWith(argv, null);
+  };
+
+  it('Match final blocks apply in a second pass, after everything else; canonical only when that pass happens', () => {
+    expect(parseWithUserConfig('Match final\n  Port 1\nHost *\n  Port 2\n').profile.port).toBe(2);
+    expect(parseWithUserConfig('Match canonical\n  Port 1\n').profile.port).toBe(22);
+    expect(parseWithUserConfig('Match canonical\n  Port 1\nMatch final\n  User x\n').profile).toMatchObject({ port: 1, user: 'x' });
+    // The second pass matches Host and Match host against the final name; originalhost keeps the typed one.
+    const second = parseWithUserConfig('Host h\n  HostName real.example\nMatch final\nHost real.example\n  Port 7\nMatch final originalhost h\n  User o\n');
+    expect(second.profile).toMatchObject({ host: 'real.example', port: 7, user: 'o' });
+  });
+
+  it('Match lines ssh cannot read refuse the command line; an importer skips their block', () => {
+    for (const bad of ['all final', 'final canonical all', 'all host x', 'host', 'bogus x']) {
+      expect(() => parseWithUserConfig(`Match ${bad}\n  Port 5\n`)).toThrow(expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringMatching(/config:1: Match/) }));
+    }
+    expect(parseWithUserConfig('Match final all\n  Port 5\n').profile.port).toBe(5);
+    expect(parseWithUserConfig('Match host x all\n  Port 5\n').profile.port).toBe(22);
+    expect(parseWithUserConfig('Match all # a comment\n  Port 5 # another\n').profile.port).toBe(5);
+  });
+
+  it('an Include loop refuses the command line, even inside a block that does not apply (ssh: "Too many recursive configuration includes")', () => {
+    const loop = write(join(home, '.ssh', 'loop'), `Include ${join(home, '.ssh', 'loop')}\n`);
+    expect(() => parseWithUserConfig(`Host nomatch\n  Include ${loop}\n`)).toThrow(expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringMatching(/Include loop/) }));
+  });
+
+  it('IdentityFile duplicates are dropped per kind of source: -i twice once, -i and the file both kept', () => {
+    const { profile } = parseWithUserConfig('IdentityFile /k1\nIdentityFile /k1\n', ['ssh', '-i', '/k1', '-i', '/k1', '-o', 'IdentityFile=/k2', 'h']);
+    expect(profile.identityFiles).toEqual(['/k1', '/k2', '/k1']);
+  });
+});
+
+describe('import reads the system file after ~/.ssh/config, as ssh does for the alias', () => {
+  it('site-wide settings reach imported hosts; an explicit file is read alone (like -F)', async () => {
+    const { importSshConfig } = await import('../../src/main/openssh/import.js');
+    const system = write(join(etc, 'ssh_config'), 'Host *\n  HashKnownHosts yes\n  StrictHostKeyChecking yes\n  Port 2222\n');
+    write(join(home, '.ssh', 'config'), 'Host web\n  HostName web.example\n  Port 2200\n');
+    const saved = process.env.TUNNELVISION_SYSTEM_SSH_CONFIG;
+    process.env.TUNNELVISION_SYSTEM_SSH_CONFIG = system;
+    try {
+      expect(importSshConfig().profiles).toEqual([expect.objectContaining({ name: 'web', host: 'web.example', port: 2200, hashKnownHosts: true, strictHostKeyChecking: 'yes' })]);
+      const other = write(join(home, 'other'), 'Host web\n  Port 2300\n');
+      expect(importSshConfig(other).profiles[0]).toMatchObject({ port: 2300, hashKnownHosts: false });
+      expect(importSshConfig(join(home, 'missing')).problems[0]).toMatchObject({ message: 'cannot read: ENOENT' });
+    } finally {
+      process.env.TUNNELVISION_SYSTEM_SSH_CONFIG = saved;
+    }
+  });
+});
+
 describe('problems name a line, never echo its contents', () => {
   it('a file that is not an ssh_config (a password file, a key) yields problems without its text', () => {
     const file = write(join(home, '.ssh', 'not-a-config'), 'root:$6$s3cr3tHash:19000:0:99999:7:::\nb3BlbnNzaC1rZXktdjEAAAAA\nMatch s3cr3tCriterion\nPort "unterminated s3cr3t\n');

@@ -1,10 +1,11 @@
+import { resolve as resolvePath } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
 import { defaultProfile, type Profile } from '../../shared/profile.js';
 import { parseForwardSpec } from './forward-spec.js';
 import { parseDestination, parseTypedJumpSpec, type Destination } from './destination.js';
 import { finishHost, type SshConfigView } from './config-view.js';
 import { assertNoJumpLoop, resolveJumpChain } from './jump-chain.js';
-import { addForward, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
+import { addForward, addIdentityFile, applyOption, newOptionState, setProxyJump, splitOption } from './options.js';
 import { parseConnectPort } from './ports.js';
 import { printable } from './hostnames.js';
 
@@ -77,16 +78,23 @@ function checkMonitorPort(value: string | undefined, warnings: string[]): void {
 }
 
 /**
- * autossh [-V] [-M port[:echo_port]] [-f] [ssh options] destination: autossh takes its own -M
- * and -f wherever they stand among the options before the destination (getopt clusters
- * included) and hands the rest to ssh.
+ * autossh [-V] [-M port[:echo_port]] [-f] [ssh options] destination: autossh reads its own -M
+ * and -f with getopt, which on glibc permutes, so they are taken wherever they stand before a
+ * `--` — among the options, after the destination, even among the remote command's words
+ * (checked with AUTOSSH_PATH=/bin/echo) — and everything else goes on to ssh in order.
+ * A cluster holding M (`-NM0`) is split here; autossh itself would pass the word on to ssh,
+ * which would read that M as its own -M and fail.
  */
 function stripAutosshOptions(args: string[], warnings: string[]): string[] {
   const out: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--' || !arg.startsWith('-') || arg === '-') break;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') {
+      out.push(arg);
+      continue;
+    }
     let kept = '-';
     for (let j = 1; j < arg.length; j++) {
       const letter = arg[j]!;
@@ -205,7 +213,7 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
           addForward(profile, parseForwardSpec('dynamic', value));
           break;
         case 'i':
-          profile.identityFiles.push(value);
+          addIdentityFile(state, value, 'flag');
           break;
         case 'l':
           if (!set.has('user')) override('user', () => (profile.user = value));
@@ -282,8 +290,9 @@ export function parseSshCommand(argv: readonly string[], options: ParseOptions =
       hostName: set.has('hostname') ? profile.host : null,
       user: set.has('user') ? profile.user : null,
       port: set.has('port') ? profile.port : null,
-      jumps: set.has('proxyjump') ? (state.typedJumps ?? []) : null,
-      configFile,
+      jumps: state.typedJumps,
+      // Absolute, so a saved profile finds the same file whatever directory it is started from.
+      configFile: configFile === null ? null : resolvePath(configFile),
     };
   }
   const view = useConfig ? options.sshConfig!(configFile) : null;

@@ -23,11 +23,18 @@ export function patternListMatches(patterns: string[], value: string, caseInsens
 export const isConcrete = (pattern: string): boolean => !/[*?!]/.test(pattern) && pattern !== '';
 
 export interface MatchContext {
-  /** The destination as typed: what `Host` and `Match originalhost` see. */
+  /** What `Host` sees: the destination as typed (the final host name in ssh's second pass). */
   alias: string;
+  /** What `Match originalhost` sees: the destination as typed; `alias` when absent. */
+  original?: string;
   /** HostName with %h expanded, or the alias: what `Match host` sees. */
   hostname: string;
   user: string;
+  /**
+   * ssh's second reading of the files, made when any `Match final` exists: only then do
+   * `final` and `canonical` hold (we never canonicalize names through DNS).
+   */
+  finalPass?: boolean;
 }
 
 /**
@@ -41,17 +48,17 @@ export function conditionHolds(c: Condition, ctx: MatchContext): boolean | strin
     let result: boolean;
     switch (crit.name) {
       case 'all':
-      case 'final':
         result = true;
         break;
+      case 'final':
       case 'canonical':
-        result = false;
+        result = ctx.finalPass === true;
         break;
       case 'host':
         result = patternListMatches(crit.args, ctx.hostname, true);
         break;
       case 'originalhost':
-        result = patternListMatches(crit.args, ctx.alias, true);
+        result = patternListMatches(crit.args, ctx.original ?? ctx.alias, true);
         break;
       case 'user':
         result = patternListMatches(crit.args, ctx.user);

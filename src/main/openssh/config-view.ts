@@ -6,7 +6,7 @@ import { defaultProfile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
 import { conditionHolds } from './config-match.js';
 import { assertSafeHostname, printable } from './hostnames.js';
-import { applyOption, IGNORED_OPTIONS, newOptionState, type OptionState } from './options.js';
+import { applyOption, IGNORED_OPTIONS, newOptionState, type IdentitySource, type OptionState } from './options.js';
 import { parseSshConfigFile, type Condition, type ConfigLine, type ParsedConfig } from './ssh-config.js';
 
 /**
@@ -14,7 +14,7 @@ import { parseSshConfigFile, type Condition, type ConfigLine, type ParsedConfig 
  * after the command line, the user's file and then the system's.
  */
 
-/** Beyond IGNORED_OPTIONS: options an importer drops silently (interactive-only, or ssh2 decides). */
+/** Beyond IGNORED_OPTIONS: options dropped without a warning (interactive-only, or ssh2 decides). */
 export const SILENT = new Set([
   'usekeychain', 'ignoreunknown', 'xauthlocation', 'canonicaldomains', 'canonicalizemaxdots',
   'canonicalizefallbacklocal', 'canonicalizepermittedcnames', 'challengeresponseauthentication',
@@ -44,7 +44,15 @@ export function expandHostName(value: string, alias: string): string {
  * whatever `state` already holds (a command line's options) stays, as in ssh(1). Lines that
  * cannot be applied become warnings; deliberately skipped things go to `skipped`.
  */
-export function applyConfigFor(alias: string, lines: ConfigLine[], state: OptionState, skipped: Set<string>, strict = false): void {
+export function applyConfigFor(
+  alias: string,
+  lines: ConfigLine[],
+  state: OptionState,
+  skipped: Set<string>,
+  strict = false,
+  finalPass = false,
+  originalHost = alias,
+): void {
   // Each block header is evaluated once, when first needed: nothing is applied between a
   // header and its first line, so this is the moment ssh evaluates it too.
   const evaluated = new Map<Condition, boolean>();
@@ -52,8 +60,11 @@ export function applyConfigFor(alias: string, lines: ConfigLine[], state: Option
     let result = evaluated.get(c);
     if (result === undefined) {
       const p = state.profile;
-      const hostname = state.set.has('hostname') ? safeExpand(p.host, alias) : alias;
-      const verdict = conditionHolds(c, { alias, hostname, user: p.user ?? localUserName() });
+      // readconf.c expands HostName for every Match line (a bad token stops ssh there too);
+      // Host lines only look at the alias.
+      const hostname =
+        c.kind === 'match' && state.set.has('hostname') ? (state.hostExpanded ? p.host : expandHostName(p.host, alias)) : alias;
+      const verdict = conditionHolds(c, { alias, original: originalHost, hostname, user: p.user ?? localUserName(), finalPass });
       if (typeof verdict === 'string') skipped.add(verdict);
       result = verdict === true;
       evaluated.set(c, result);
@@ -102,17 +113,10 @@ function optionValue(l: ConfigLine): string {
   return l.keyword === 'proxycommand' || l.keyword === 'proxyjump' ? l.raw : l.keyword === 'hostname' ? l.args[0]! : l.args.join(' ');
 }
 
-function safeExpand(value: string, alias: string): string {
-  try {
-    return expandHostName(value, alias);
-  } catch {
-    return value;
-  }
-}
-
 /** The destination's final name, as ssh(1) computes it: HostName with %h expanded, lower-cased. */
 export function finishHost(state: OptionState, alias: string): void {
-  const host = (state.set.has('hostname') ? expandHostName(state.profile.host, alias) : alias).toLowerCase();
+  const named = state.set.has('hostname');
+  const host = (named && !state.hostExpanded ? expandHostName(state.profile.host, alias) : named ? state.profile.host : alias).toLowerCase();
   assertSafeHostname(host, state.set.has('hostname') ? 'HostName' : 'destination');
   state.profile.host = host;
 }
@@ -121,6 +125,9 @@ export function finishHost(state: OptionState, alias: string): void {
 export interface SshConfigView {
   /** Applies the blocks that hold for `alias` (as typed) onto `state`; first value wins. */
   applyTo(alias: string, state: OptionState): void;
+  /** The files read, the user's first; what was deliberately skipped (Match exec, …). */
+  readonly files: readonly ParsedConfig[];
+  readonly skipped: ReadonlySet<string>;
 }
 
 /** Where ssh(1) reads its system-wide file; TUNNELVISION_SYSTEM_SSH_CONFIG moves it (tests), `none` turns it off. */
@@ -139,27 +146,52 @@ export interface SshConfigFiles {
 /**
  * The configuration `ssh` reads: with `-F path` only that file (a missing one is an error);
  * otherwise ~/.ssh/config and then the system file (missing ones are no config at all),
- * each first-value-wins after the command line, as ssh(1) does.
+ * each first-value-wins after the command line, as ssh(1) does. `strict` (a command line):
+ * whatever ssh refuses is an error; otherwise (an importer) bad lines become warnings and the
+ * files' own problems are left to the caller to report.
  */
-export function loadSshConfig(path: string | null, files: SshConfigFiles = {}): SshConfigView {
-  const loaded: { parsed: ParsedConfig }[] = [];
+export function loadSshConfig(path: string | null, files: SshConfigFiles = {}, { strict = true } = {}): SshConfigView {
+  const loaded: { parsed: ParsedConfig; source: IdentitySource }[] = [];
   if (path !== null) {
     if (!existsSync(path)) throw new TunnelError('SSH_CONFIG_UNREADABLE', `-F ${printable(path)}: no such file`);
-    loaded.push({ parsed: parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') }) });
+    loaded.push({ parsed: parseSshConfigFile(path, { includeBase: join(homedir(), '.ssh') }), source: 'user' });
   } else {
     const user = files.user ?? join(homedir(), '.ssh', 'config');
-    if (existsSync(user)) loaded.push({ parsed: parseSshConfigFile(user, { includeBase: join(homedir(), '.ssh') }) });
+    if (existsSync(user)) loaded.push({ parsed: parseSshConfigFile(user, { includeBase: join(homedir(), '.ssh') }), source: 'user' });
     const system = files.system === undefined ? systemSshConfigPath() : files.system;
     // Relative Includes in the system file are relative to /etc/ssh (ssh_config(5)).
-    if (system !== null && existsSync(system)) loaded.push({ parsed: parseSshConfigFile(system, { includeBase: dirname(resolve(system)) }) });
+    if (system !== null && existsSync(system)) loaded.push({ parsed: parseSshConfigFile(system, { includeBase: dirname(resolve(system)) }), source: 'system' });
   }
   const skipped = new Set<string>();
   return {
+    files: loaded.map((l) => l.parsed),
+    skipped,
     applyTo: (alias, state) => {
-      for (const { parsed } of loaded) {
-        for (const p of parsed.problems) state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
-        applyConfigFor(alias, parsed.lines, state, skipped, true);
+      const before = state.source;
+      for (const { parsed } of strict ? loaded : []) {
+        for (const p of parsed.problems) {
+          // ssh stops at an Include loop ("Too many recursive configuration includes").
+          if (p.fatal) throw new TunnelError('BAD_OPTION', `${p.file}:${p.line}: ${p.message}`);
+          state.warnings.push(`${p.file}:${p.line}: ${p.message}`);
+        }
       }
+      const pass = (host: string, finalPass: boolean): void => {
+        for (const { parsed, source } of loaded) {
+          state.source = source;
+          applyConfigFor(host, parsed.lines, state, skipped, strict, finalPass, alias);
+        }
+      };
+      pass(alias, false);
+      // A `Match final` anywhere makes ssh read the files a second time, now with the final
+      // host name for `Host` and `Match host` (`originalhost` stays the name typed), and with
+      // `final` and `canonical` holding; first value still wins.
+      if (loaded.some(({ parsed }) => parsed.conditions.some((c) => c.kind === 'match' && c.criteria.some((k) => k.name === 'final')))) {
+        finishHost(state, alias);
+        state.set.add('hostname');
+        state.hostExpanded = true;
+        pass(state.profile.host, true);
+      }
+      state.source = before;
       for (const s of skipped) if (!state.warnings.includes(s)) state.warnings.push(s);
     },
   };

@@ -101,7 +101,9 @@ export function parseJumpSpec(text: string): JumpHost[] {
   return parseTypedJumpSpec(text).map((h) => ({ ...h, port: h.port ?? 22 }));
 }
 
-export function formatJumpHop(hop: JumpHost): string {
+/** `user@host:port`; a resolved hop leaves out port 22, a typed hop only a port it was not given. */
+export function formatJumpHop(hop: JumpHost | TypedJumpHost, typed = false): string {
   const host = hop.host.includes(':') ? `[${hop.host}]` : hop.host;
-  return `${hop.user !== null ? `${hop.user}@` : ''}${host}${hop.port !== 22 ? `:${hop.port}` : ''}`;
+  const port = hop.port !== null && (typed || hop.port !== 22) ? `:${hop.port}` : '';
+  return `${hop.user !== null ? `${hop.user}@` : ''}${host}${port}`;
 }

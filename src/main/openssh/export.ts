@@ -7,12 +7,23 @@ const FLAG: Record<Forward['kind'], string> = { local: '-L', remote: '-R', dynam
 /**
  * The `ssh -N …` command line equivalent to a profile. Keepalive is always written out because
  * our default (15 s × 3) is not OpenSSH's (off). Lazy mode and probes have no ssh equivalent.
+ * A profile that keeps its destination as typed is written that way (the alias, and only the
+ * user, port, HostName and jump hosts the command line gave), so editing it and saving it again
+ * keeps it tied to ssh_config.
  */
 export function profileToArgv(profile: Profile): string[] {
   const argv = ['ssh', '-N'];
   const opt = (key: string, value: string): void => void argv.push('-o', `${key}=${value}`);
-  if (profile.port !== 22) argv.push('-p', String(profile.port));
-  if (profile.jumps.length > 0) argv.push('-J', profile.jumps.map(formatJumpHop).join(','));
+  const typed = profile.typed;
+  if (typed !== null) {
+    if (typed.configFile !== null) argv.push('-F', typed.configFile);
+    if (typed.port !== null) argv.push('-p', String(typed.port));
+    if (typed.jumps !== null) argv.push('-J', typed.jumps.length > 0 ? typed.jumps.map((h) => formatJumpHop(h, true)).join(',') : 'none');
+    if (typed.hostName !== null) opt('HostName', typed.hostName);
+  } else {
+    if (profile.port !== 22) argv.push('-p', String(profile.port));
+    if (profile.jumps.length > 0) argv.push('-J', profile.jumps.map((h) => formatJumpHop(h)).join(','));
+  }
   for (const f of profile.forwards) argv.push(FLAG[f.kind], formatForwardSpec(f));
   for (const file of profile.identityFiles) argv.push('-i', file);
   if (profile.identitiesOnly) opt('IdentitiesOnly', 'yes');
@@ -36,7 +47,8 @@ export function profileToArgv(profile: Profile): string[] {
   if (profile.kexAlgorithms !== null) opt('KexAlgorithms', profile.kexAlgorithms);
   opt('ServerAliveInterval', String(profile.keepalive.interval));
   opt('ServerAliveCountMax', String(profile.keepalive.countMax));
-  argv.push(profile.user !== null ? `${profile.user}@${profile.host}` : profile.host);
+  const [user, host] = typed !== null ? [typed.user, typed.host] : [profile.user, profile.host];
+  argv.push(user !== null ? `${user}@${host}` : host);
   return argv;
 }
 
@@ -65,7 +77,7 @@ export function profileToSshConfig(name: string, profile: Profile): string {
   const add = (key: string, value: string): void => void lines.push(`  ${key} ${value}`);
   if (profile.user !== null) add('User', profile.user);
   if (profile.port !== 22) add('Port', String(profile.port));
-  if (profile.jumps.length > 0) add('ProxyJump', profile.jumps.map(formatJumpHop).join(','));
+  if (profile.jumps.length > 0) add('ProxyJump', profile.jumps.map((h) => formatJumpHop(h)).join(','));
   if (profile.proxyCommand !== null) add('ProxyCommand', profile.proxyCommand);
   for (const file of profile.identityFiles) add('IdentityFile', configValue(file));
   if (profile.identitiesOnly) add('IdentitiesOnly', 'yes');

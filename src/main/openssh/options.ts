@@ -20,6 +20,27 @@ export interface OptionState {
   typedJumps: TypedJumpHost[] | null;
   /** Checking a line of a block that does not apply: ssh(1) refuses bad values there too. */
   validateOnly?: boolean;
+  /** Where options come from now, for IdentityFile's duplicate rule (see addIdentityFile). */
+  source?: IdentitySource;
+  /** IdentityFiles already added, as `source:path`. */
+  identityKeys?: Set<string>;
+  /** `profile.host` is final (HostName expanded, lower-cased) for ssh's second pass over the files. */
+  hostExpanded?: boolean;
+}
+
+/** `-i`; `-o` and the user's files (-F included); the system file. */
+export type IdentitySource = 'flag' | 'user' | 'system';
+
+/**
+ * readconf.c add_identity_file(): a path already added from the same kind of source is not
+ * added again, but `-i k` and `IdentityFile k` in ~/.ssh/config are both kept.
+ */
+export function addIdentityFile(state: OptionState, path: string, source: IdentitySource = state.source ?? 'user'): void {
+  state.identityKeys ??= new Set();
+  const key = `${source}:${path}`;
+  if (state.identityKeys.has(key)) return;
+  state.identityKeys.add(key);
+  state.profile.identityFiles.push(path);
 }
 
 export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
@@ -196,7 +217,7 @@ export function applyOption(state: OptionState, key: string, value: string): voi
     case 'port':
       return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
-      p.identityFiles.push(value);
+      if (!state.validateOnly) addIdentityFile(state, value);
       return;
     case 'identitiesonly':
       return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
@@ -228,11 +249,12 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       // Every ProxyJump must be [user@]host[:port] (readconf.c parse_jump checks even unused
       // ones); host names are checked only in the one that counts: ssh keeps any text there
       // and fails only when it connects through it.
+      const spec = value.replace(/#.*$/, '').trim(); // parse_jump drops a trailing comment
       if (state.set.has('proxyjump') || state.validateOnly) {
-        parseTypedJumpSpec(value, { checkNames: false });
+        parseTypedJumpSpec(spec, { checkNames: false });
         return;
       }
-      setProxyJump(state, parseTypedJumpSpec(value));
+      setProxyJump(state, parseTypedJumpSpec(spec));
       return;
     }
     case 'proxycommand':

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { TunnelError } from '../../shared/errors.js';
 import { globToRegExp } from './glob.js';
+import { printable } from './hostnames.js';
 
 /**
  * ssh_config(5) read as OpenSSH's readconf.c reads it, with what the `ssh-config` package lacks
@@ -14,6 +15,8 @@ export interface ConfigProblem {
   file: string;
   line: number;
   message: string;
+  /** ssh refuses the whole configuration over it (an Include loop). */
+  fatal?: boolean;
 }
 
 /** A block header: the conditions under which the following lines apply. */
@@ -57,7 +60,19 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_CONFIG_FILES = 1000;
 export const MAX_CONFIG_LINES = 200_000;
 
-/** Splits arguments on whitespace, honouring double quotes as readconf's argv_split does. */
+/** Match attributes of OpenSSH 9.2 that take an argument. */
+const MATCH_WITH_ARGUMENT = new Set(['exec', 'host', 'originalhost', 'user', 'localuser']);
+
+/**
+ * Problems name the line, never echo it: a file that is not an ssh_config (a key, a password
+ * file) must not come back line by line through the problems list. Only known words are shown.
+ */
+const MATCH_CRITERIA = new Set(['all', 'canonical', 'final', 'exec', 'host', 'originalhost', 'user', 'localuser', 'localnetwork', 'tagged']);
+
+/**
+ * Splits arguments on whitespace, honouring double quotes as readconf's argv_split does; an
+ * unquoted word starting with `#` ends the line (a trailing comment).
+ */
 function splitArgs(text: string): string[] | null {
   const args: string[] = [];
   let i = 0;
@@ -71,6 +86,7 @@ function splitArgs(text: string): string[] | null {
       arg = text.slice(i + 1, close);
       i = close + 1;
     } else {
+      if (text[i] === '#') break;
       while (i < text.length && !/\s/.test(text[i]!)) arg += text[i++];
     }
     args.push(arg);
@@ -168,7 +184,7 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
   if (run.lines > MAX_CONFIG_LINES) tooLarge(`${MAX_CONFIG_LINES} lines`);
   rawLines.forEach((raw, index) => {
     const line = index + 1;
-    const problem = (message: string): void => void out.problems.push({ file, line, message });
+    const problem = (message: string, fatal = false): void => void out.problems.push({ file, line, message, ...(fatal ? { fatal } : {}) });
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const m = /^([^\s=]+)\s*(?:=\s*|\s+|$)(.*)$/.exec(trimmed);
@@ -187,15 +203,27 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
     }
     if (keyword === 'match') {
       const criteria: { name: string; negated: boolean; args: string[] }[] = [];
+      // A Match line ssh cannot read stops ssh; for an importer, its block matches nothing.
+      const bad = (message: string): void => {
+        problem(`Match: ${message}`, true);
+        const condition: Condition = { kind: 'match', criteria: [{ name: 'unreadable', negated: false, args: [] }], file, line };
+        out.conditions.push(condition);
+        conditions = [...enclosing, condition];
+      };
       for (let i = 0; i < args.length; i++) {
         const word = args[i]!;
         const negated = word.startsWith('!');
         const crit = (negated ? word.slice(1) : word).toLowerCase();
-        if (crit === 'all' || crit === 'canonical' || crit === 'final') criteria.push({ name: crit, negated, args: [] });
+        if (crit === 'all') {
+          // readconf.c: `all` only last, after at most one other attribute (`Match final all`).
+          if (criteria.length > 1 || i + 1 < args.length) return bad("'all' cannot be combined with other Match attributes");
+          criteria.push({ name: crit, negated, args: [] });
+        } else if (crit === 'canonical' || crit === 'final') criteria.push({ name: crit, negated, args: [] });
+        else if (!MATCH_WITH_ARGUMENT.has(crit)) return bad(`an unsupported attribute (ssh_config(5) knows ${[...MATCH_CRITERIA].join(', ')})`);
         else if (i + 1 < args.length) criteria.push({ name: crit, negated, args: args[++i]!.split(',') });
-        else return problem(`Match ${MATCH_CRITERIA.has(crit) ? crit : 'criterion'} needs an argument`);
+        else return bad(`${crit} needs an argument`);
       }
-      if (criteria.length === 0) return problem('Match needs a criterion');
+      if (criteria.length === 0) return bad('a criterion is needed');
       const condition: Condition = { kind: 'match', criteria, file, line };
       out.conditions.push(condition);
       conditions = [...enclosing, condition];
@@ -203,14 +231,14 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
     }
     if (keyword === 'include') {
       if (args.length === 0) return problem('Include needs a path');
-      if (stack.length >= MAX_INCLUDE_DEPTH) return problem(`Include nested more than ${MAX_INCLUDE_DEPTH} deep`);
+      if (stack.length >= MAX_INCLUDE_DEPTH) return problem(`Include nested more than ${MAX_INCLUDE_DEPTH} deep`, true);
       for (const arg of args) {
         const expanded = expandTilde(arg);
         const pattern = isAbsolute(expanded) ? expanded : join(run.includeBase, expanded);
         for (const target of expandGlob(pattern)) {
           const abs = resolve(target);
           if (abs === file || stack.includes(abs)) {
-            problem(`Include loop: ${basename(abs)} includes itself`);
+            problem(`Include loop: ${basename(abs)} includes itself`, true);
             continue;
           }
           // As readconf.c does: the included file sees the enclosing block's state, its own Host
@@ -224,9 +252,3 @@ function readInto(run: ParseRun, file: string, enclosing: Condition[], stack: st
     out.lines.push({ file, line, keyword, name, args, rest: rest.replace(/^"(.*)"$/, '$1'), raw: rest, conditions });
   });
 }
-
-/**
- * Problems name the line, never echo it: a file that is not an ssh_config (a key, a password
- * file) must not come back line by line through the problems list. Only known words are shown.
- */
-const MATCH_CRITERIA = new Set(['all', 'canonical', 'final', 'exec', 'host', 'originalhost', 'user', 'localuser', 'localnetwork', 'tagged']);
