@@ -10,7 +10,8 @@ export interface UdpServer {
 
 /** Echoes every datagram to its sender, whole. */
 export async function startUdpEcho(host = '127.0.0.1'): Promise<UdpServer> {
-  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  // Several clients' 60 KB datagrams at once must fit in its receive buffer (rmem_max caps it).
+  const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1024 * 1024 });
   const received: UdpServer['received'] = [];
   socket.on('message', (msg, from) => {
     received.push({ from: `${from.address}:${from.port}`, size: msg.length });

@@ -17,7 +17,13 @@ interface LocalFlow {
 }
 
 function bindSocket(host: string, port: number): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', ...(host === '::' ? { ipv6Only: false } : {}) });
+  const socket = dgram.createSocket({
+    type: isIP(host) === 6 ? 'udp6' : 'udp4',
+    // Shared by every client of the forward: room for a burst of large datagrams (capped by
+    // net.core.rmem_max), as the relay does on the server.
+    recvBufferSize: 1024 * 1024,
+    ...(host === '::' ? { ipv6Only: false } : {}),
+  });
   return new Promise((resolve, reject) => {
     socket.once('error', (err) => {
       socket.close();

@@ -64,7 +64,7 @@ export class UdpRemoteForwardRunner extends UdpForwardRunner {
   private openFlow(id: number, client: string): void {
     const target = this.target;
     if (!target || this.flows.has(id)) return;
-    const socket = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
+    const socket = dgram.createSocket({ type: target.family === 6 ? 'udp6' : 'udp4', recvBufferSize: 256 * 1024 });
     const flow: RemoteFlow = { socket, ready: false, pending: [], client: printable(client) };
     this.flows.set(id, flow);
     this.flowOpened();

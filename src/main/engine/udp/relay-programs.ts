@@ -13,10 +13,12 @@
  * evicted; both are reported with a close frame. Output to us is queued up to outQueueBytes,
  * beyond that datagrams are dropped and counted (stats frame), as UDP would. poll-style waiting
  * (IO::Poll, selectors) because select() stops at descriptor 1024 and flows can be thousands.
+ * Receive buffers are raised (1 MiB for a shared listening socket, 256 KiB per flow; the kernel
+ * caps them at net.core.rmem_max) so a burst of large datagrams is not lost at the socket.
  */
 
 export const PERL_RELAY = String.raw`use strict;
-use Socket qw(:addrinfo SOCK_DGRAM IPPROTO_IPV6 IPV6_V6ONLY);
+use Socket qw(:addrinfo SOCK_DGRAM IPPROTO_IPV6 IPV6_V6ONLY SOL_SOCKET SO_RCVBUF);
 use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use POSIX qw(EAGAIN EWOULDBLOCK EINTR);
@@ -51,6 +53,7 @@ if($mode eq "L"){
   if($e||!@ai){fatal("BIND","$where: $e") if $must;next}
   my $s;my $ok=socket($s,$ai[0]{family},SOCK_DGRAM,0);
   setsockopt($s,IPPROTO_IPV6,IPV6_V6ONLY,0) if $ok&&$h eq "::";
+  setsockopt($s,SOL_SOCKET,SO_RCVBUF,1048576) if $ok;
   $ok=$ok&&bind($s,$ai[0]{addr});
   if(!$ok){fatal("BIND","$where: $!") if $must;next}
   nb($s);$poll->mask($s=>POLLIN);$lsock{fileno $s}=$s;push @bound,addrtext(getsockname($s));
@@ -60,7 +63,7 @@ if($mode eq "L"){
 }
 sub open_l{my($id)=@_;room();my $s;
  unless(socket($s,$target[0]{family},SOCK_DGRAM,0)&&connect($s,$target[0]{addr})){emit(5,$id,"SOCKET $!");emit(4,$id,pack("C",2));return undef}
- nb($s);$poll->mask($s=>POLLIN);my $f=[$s,time,undef,undef];$flows{$id}=$f;$byfh{fileno $s}=$id;return $f}
+ setsockopt($s,SOL_SOCKET,SO_RCVBUF,262144);nb($s);$poll->mask($s=>POLLIN);my $f=[$s,time,undef,undef];$flows{$id}=$f;$byfh{fileno $s}=$id;return $f}
 sub frames{my $off=0;my $n=length $in;
  while($n-$off>=4){my $len=unpack("N",substr($in,$off,4));
   if($len<5||$len>65540){print STDERR "tvudp: bad frame from the client\n";exit 4}
@@ -136,6 +139,7 @@ else:
       ai=socket.getaddrinfo(h,p,0,socket.SOCK_DGRAM,0,socket.AI_PASSIVE)[0]
       s=socket.socket(ai[0],socket.SOCK_DGRAM)
       if h=="::":s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)
+      s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,1048576)
       s.bind(ai[4])
     except OSError as e:
       if must:fatal("BIND","%s: %s"%(at((h,p)),e.strerror or e))
@@ -147,7 +151,7 @@ else:
 def open_l(i):
   room()
   try:
-    s=socket.socket(tgt[0],socket.SOCK_DGRAM);s.connect(tgt[4]);s.setblocking(False)
+    s=socket.socket(tgt[0],socket.SOCK_DGRAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,262144);s.connect(tgt[4]);s.setblocking(False)
   except OSError as e:
     emit(5,i,("SOCKET %s"%e).encode());emit(4,i,bytes([2]));return None
   f=[s,time.monotonic(),None,None];flows[i]=f;sel.register(s,selectors.EVENT_READ,("f",i));return f

@@ -188,10 +188,13 @@ function startFailure(
   }
   if (fatal) return new TunnelError('UDP_RELAY_UNAVAILABLE', `the UDP relay failed on the server: ${fatal.word} ${printable(fatal.message)}`);
   const said = printable(stdout.toString('utf8').trim());
-  const err = printable(stderr.trim());
-  if (exit.code === NO_INTERPRETER_EXIT && /tvudp: no usable/.test(stderr)) {
-    return new TunnelError('UDP_RELAY_UNAVAILABLE', `the server has no interpreter for the UDP relay: ${err.replace(/^tvudp: /, '')}`);
+  // sshd running with a debug LogLevel copies its debugN: lines to the session's stderr.
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !/^debug\d: /.test(l));
+  const ours = lines.find((l) => l.startsWith('tvudp: '));
+  if (exit.code === NO_INTERPRETER_EXIT && ours) {
+    return new TunnelError('UDP_RELAY_UNAVAILABLE', `the server has no interpreter for the UDP relay: ${printable(ours.slice('tvudp: '.length))}`);
   }
+  const err = printable(lines.join('; '));
   if (said !== '') {
     return new TunnelError(
       'UDP_RELAY_UNAVAILABLE',
