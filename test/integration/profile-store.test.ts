@@ -27,7 +27,7 @@ describe('ProfileStore', () => {
     await store.add(sample('one'));
     await store.add(sample('two'));
     const file = JSON.parse(readFileSync(store.path, 'utf8'));
-    expect(file).toMatchObject({ version: 2, revision: 2 });
+    expect(file).toMatchObject({ version: 3, revision: 2 });
     expect(file.profiles.map((p: { name: string }) => p.name)).toEqual(['one', 'two']);
     const backup = JSON.parse(readFileSync(`${store.path}.bak`, 'utf8'));
     expect(backup.profiles.map((p: { name: string }) => p.name)).toEqual(['one']);
@@ -63,7 +63,7 @@ describe('ProfileStore', () => {
     expect(JSON.parse(readFileSync(store.path, 'utf8')).version).toBe(99);
   });
 
-  it('a version 1 file migrates forward on read and is written as version 2', async () => {
+  it('a version 1 file migrates forward on read and is written as the current version', async () => {
     const store = new ProfileStore(dir());
     const v1 = { ...sample('old'), id: 'old-1' } as Record<string, unknown>;
     delete v1.lazy;
@@ -73,7 +73,7 @@ describe('ProfileStore', () => {
     const [p] = await store.list();
     expect(p).toMatchObject({ name: 'old', lazy: false, idleTimeout: 300, probeInterval: null });
     await store.add(sample('new'));
-    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: 2, revision: 5 });
+    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: 3, revision: 5 });
   });
 
   it('an edit made against an old revision is refused (STORE_CONFLICT), not lost', async () => {

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
+import { parseUdpForwardSpec } from '../openssh/forward-spec.js';
+import type { Profile, UdpForward } from '../../shared/profile.js';
 import { loadSshConfig } from '../openssh/import.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
@@ -27,7 +29,23 @@ interface SubcommandArgs {
   idleTimeout: number | null;
   probeInterval: number | null;
   gateTime: number | null;
+  /** --udp-local / --udp-remote, in order; --udp-idle-timeout and --udp-max-flows apply to all. */
+  udp: UdpForward[];
   rest: string[];
+}
+
+const UDP_FLAGS = ['--udp-local', '--udp-remote', '--udp-idle-timeout', '--udp-max-flows'] as const;
+
+function countFlag(flag: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined || !/^\d{1,6}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new TunnelError('BAD_ARGUMENT', `${flag} needs a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+/** UDP forwards go after the command line's own -L/-R/-D, in the order given. */
+function addUdpForwards(profile: Profile, udp: UdpForward[]): void {
+  profile.forwards = [...profile.forwards, ...udp];
 }
 
 function secondsFlag(flag: string, value: string | undefined): number {
@@ -38,7 +56,9 @@ function secondsFlag(flag: string, value: string | undefined): number {
 }
 
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
-  const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, rest: [] };
+  const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, udp: [], rest: [] };
+  let udpIdle: number | null = null;
+  let udpMaxFlows: number | null = null;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -56,6 +76,19 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
     else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
     else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
     else if (name === '--gate-time') out.gateTime = secondsFlag(name, value());
+    else if (name === '--udp-local' || name === '--udp-remote') {
+      const spec = value();
+      if (spec === undefined) throw new TunnelError('BAD_ARGUMENT', `${name} needs [bind_address:]port:host:hostport`);
+      out.udp.push(parseUdpForwardSpec(name === '--udp-local' ? 'local' : 'remote', spec));
+    } else if (name === '--udp-idle-timeout') udpIdle = countFlag(name, value(), 0, 86400);
+    else if (name === '--udp-max-flows') udpMaxFlows = countFlag(name, value(), 1, 65536);
+  }
+  if ((udpIdle !== null || udpMaxFlows !== null) && out.udp.length === 0) {
+    throw new TunnelError('BAD_ARGUMENT', '--udp-idle-timeout and --udp-max-flows need a --udp-local or --udp-remote forward');
+  }
+  for (const f of out.udp) {
+    if (udpIdle !== null) f.flowIdleTimeout = udpIdle;
+    if (udpMaxFlows !== null) f.maxFlows = udpMaxFlows;
   }
   out.rest = args.slice(i);
   return out;
@@ -96,8 +129,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`tunnelvision ${version()}\n`);
       return 0;
     case 'parse': {
-      const { json, rest } = splitArgs(args, ['--json']);
+      const { json, rest, udp } = splitArgs(args, ['--json', ...UDP_FLAGS]);
       const { profile, warnings } = parseSshCommand(rest, { sshConfig: loadSshConfig });
+      addUdpForwards(profile, udp);
       if (json) process.stdout.write(`${JSON.stringify({ ...profile, warnings })}\n`);
       else {
         process.stdout.write(`${JSON.stringify(profile, null, 2)}\n`);
@@ -114,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'web':
       return webCommand(store(), args);
     case 'up': {
-      const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time']);
+      const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time', ...UDP_FLAGS]);
       const gate = flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {};
       if (isProfileName(flags.rest)) {
         const saved = await store().get(flags.rest[0]!);
@@ -122,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
         if (flags.lazy) profile.lazy = true;
         if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
+        addUdpForwards(profile, flags.udp);
         const keychain = await openKeychain();
         if (keychain.unavailable && !flags.json) process.stderr.write(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
         return runUp(profile, [], { json: flags.json, verbose: flags.verbose, ...gate, ...(keychain.store ? { secrets: { store: keychain.store, profileId: saved.id } } : {}) });
@@ -130,6 +165,7 @@ export async function main(argv: string[]): Promise<number> {
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;
+      addUdpForwards(profile, flags.udp);
       return runUp(profile, warnings, { json: flags.json, verbose: flags.verbose || verbosity > 0, ...gate });
     }
     default:
