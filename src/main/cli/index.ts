@@ -103,6 +103,14 @@ function version(): string {
   }
 }
 
+/** TUNNELVISION_UDP_RELAY=perl|python3 pins the UDP relay's interpreter (diagnosis, benchmarks). */
+function udpRelayFromEnv(): { udpRelayInterpreters?: ('perl' | 'python3')[] } {
+  const value = process.env.TUNNELVISION_UDP_RELAY;
+  if (value === undefined || value === '') return {};
+  if (value !== 'perl' && value !== 'python3') throw new TunnelError('BAD_ARGUMENT', 'TUNNELVISION_UDP_RELAY must be perl or python3');
+  return { udpRelayInterpreters: [value] };
+}
+
 /** A lone word after `up` that is not an ssh command line names a saved profile. */
 function isProfileName(rest: string[]): boolean {
   return rest.length === 1 && !rest[0]!.startsWith('-') && !/(^|[\\/])(auto)?ssh(\.exe)?$/.test(rest[0]!);
@@ -149,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       return webCommand(store(), args);
     case 'up': {
       const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time', ...UDP_FLAGS]);
-      const gate = flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {};
+      const gate = { ...(flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {}), ...udpRelayFromEnv() };
       if (isProfileName(flags.rest)) {
         const saved = await store().get(flags.rest[0]!);
         const profile = runnable(saved);

@@ -1,6 +1,7 @@
 import type { Profile } from '../../shared/profile.js';
 import type { TunnelStateChange } from '../../shared/tunnel.js';
 import { Tunnel } from '../engine/tunnel.js';
+import type { RelayInterpreter } from '../engine/udp/relay-command.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 
@@ -14,6 +15,8 @@ export interface UpOptions {
   gateTimeMs?: number;
   /** How often a stats event is printed. */
   statsIntervalMs?: number;
+  /** TUNNELVISION_UDP_RELAY: use only this interpreter for UDP relays (default: perl, then python3). */
+  udpRelayInterpreters?: readonly RelayInterpreter[];
 }
 
 const TUNNEL_ID = 'cli';
@@ -39,6 +42,7 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
     ...(interactive ? { prompter: new TerminalPrompter() } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.gateTimeMs !== undefined ? { gateTimeMs: options.gateTimeMs } : {}),
+    ...(options.udpRelayInterpreters ? { udpRelayInterpreters: options.udpRelayInterpreters } : {}),
   });
 
   for (const w of warnings) {

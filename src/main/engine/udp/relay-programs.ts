@@ -10,7 +10,8 @@
  *      sender address a flow, announced with an open frame; replies go back to that sender.
  *
  * Flows idle for idleSeconds are closed (0: never); past maxFlows the least recently used is
- * evicted; both are reported with a close frame. Output to us is queued up to outQueueBytes,
+ * evicted; both are reported with a close frame. Output to us is written once per wake-up (all
+ * datagrams read in it in one write, so one SSH packet carries many), queued up to outQueueBytes,
  * beyond that datagrams are dropped and counted (stats frame), as UDP would. poll-style waiting
  * (IO::Poll, selectors) because select() stops at descriptor 1024 and flows can be thousands.
  * Receive buffers are raised (1 MiB for a shared listening socket, 256 KiB per flow; the kernel
@@ -31,7 +32,7 @@ my ($out,$in,$drops,$sentdrops,$next)=("","",0,0,1);
 my (%flows,%bypeer,%byfh,%lsock);
 my $poll=IO::Poll->new;
 sub flush{while(length $out){my $n=syswrite(STDOUT,$out);if(defined $n){substr($out,0,$n,"")}elsif($!==EAGAIN||$!==EWOULDBLOCK||$!==EINTR){last}else{exit 0}}}
-sub emit{my($t,$id,$p)=@_;$p="" unless defined $p;if($t==2&&length($out)>$outmax){$drops++;return}$out.=pack("NCN",5+length($p),$t,$id).$p;flush()}
+sub emit{my($t,$id,$p)=@_;$p="" unless defined $p;if($t==2&&length($out)>$outmax){$drops++;return}$out.=pack("NCN",5+length($p),$t,$id).$p}
 sub fatal{my($w,$m)=@_;$m=~s/[\r\n]+/ /g;emit(5,0,"$w $m");fcntl(STDOUT,F_SETFL,$ofl);flush();exit 3}
 sub addrtext{my($e,$h,$s)=getnameinfo($_[0],NI_NUMERICHOST|NI_NUMERICSERV);return "?" if $e;return $h=~/:/?"[$h]:$s":"$h:$s"}
 sub nb{my $f=fcntl($_[0],F_GETFL,0);fcntl($_[0],F_SETFL,$f|O_NONBLOCK)}
@@ -74,13 +75,12 @@ sub frames{my $off=0;my $n=length $in;
    $f->[1]=time;my $ok=$mode eq "L"?send($f->[0],$p,0):send($f->[0],$p,0,$f->[2]);$drops++ unless defined $ok}
   elsif($t==4){drop_flow($id,undef)}}
  substr($in,0,$off,"")}
-emit(1,0,"tvudp/1 interp=perl".join("",map{" bound=$_"}@bound).($mode eq "L"?" target=".addrtext($target[0]{addr}):""));
+emit(1,0,"tvudp/1 interp=perl".join("",map{" bound=$_"}@bound).($mode eq "L"?" target=".addrtext($target[0]{addr}):""));flush();
 $poll->mask(\*STDIN=>POLLIN);
 my $lastsweep=time;my $buf;
 while(1){
  $poll->mask(\*STDOUT=>(length($out)?POLLOUT:0));
  $poll->poll(1);
- flush() if length $out;
  for my $s ($poll->handles(POLLIN|POLLERR|POLLHUP)){
   my $fn=fileno($s);next unless defined $fn;
   if($fn==0){my $r=sysread(STDIN,$in,262144,length $in);if(!defined $r){next if $!==EINTR||$!==EAGAIN;exit 0}exit 0 if $r==0;frames()}
@@ -93,6 +93,7 @@ while(1){
  if($now-$lastsweep>=1){$lastsweep=$now;
   if($idle>0){for my $id (keys %flows){drop_flow($id,0) if $now-$flows{$id}[1]>=$idle}}
   if($drops!=$sentdrops){$sentdrops=$drops;emit(6,0,"drops=$drops")}}
+ flush() if length $out;
 }
 `;
 
@@ -111,7 +112,7 @@ def flush():
 def emit(t,i,p=b""):
   if t==2 and len(out)>outmax:
     st["drops"]+=1;return
-  out.extend(struct.pack(">IBI",5+len(p),t,i));out.extend(p);flush()
+  out.extend(struct.pack(">IBI",5+len(p),t,i));out.extend(p)
 def fatal(w,m):
   emit(5,0,(w+" "+m).replace("\n"," ").encode());os.set_blocking(1,True);flush();sys.exit(3)
 def at(x):
@@ -175,7 +176,7 @@ def frames():
       except OSError:st["drops"]+=1
     elif t==4:drop(i,None)
   del inb[:off]
-emit(1,0,("tvudp/1 interp=python3"+"".join(" bound="+b for b in bound)+(" target="+at(tgt[4]) if tgt else "")).encode())
+emit(1,0,("tvudp/1 interp=python3"+"".join(" bound="+b for b in bound)+(" target="+at(tgt[4]) if tgt else "")).encode());flush()
 sel.register(0,selectors.EVENT_READ,("in",None))
 last=time.monotonic()
 while True:
@@ -213,4 +214,5 @@ while True:
       for i in [i for i,f in flows.items() if now-f[1]>=idle]:drop(i,0)
     if st["drops"]!=st["sent"]:
       st["sent"]=st["drops"];emit(6,0,b"drops=%d"%st["drops"])
+  flush()
 `;

@@ -36,6 +36,9 @@ function exitText(code: number | null, signal: string | null): string {
  */
 export class UdpRelay extends EventEmitter<RelayEvents> {
   private closing = false;
+  /** Frames of this tick, written together so one SSH packet carries many small datagrams. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
 
   private constructor(
     private readonly channel: ClientChannel,
@@ -132,13 +135,24 @@ export class UdpRelay extends EventEmitter<RelayEvents> {
   /** Queues one frame for the relay; false when the queue is full and the frame was dropped. */
   send(type: FrameTypeValue, flow: number, payload?: Buffer): boolean {
     if (this.closing) return false;
-    if (type === FrameType.data && this.channel.writableLength > RELAY_QUEUE_BYTES) return false;
-    this.channel.write(encodeFrame(type, flow, payload));
+    if (type === FrameType.data && this.queuedBytes > RELAY_QUEUE_BYTES) return false;
+    const frame = encodeFrame(type, flow, payload);
+    if (this.batch.length === 0) setImmediate(() => this.flush());
+    this.batch.push(frame);
+    this.batchBytes += frame.length;
     return true;
   }
 
   get queuedBytes(): number {
-    return this.channel.writableLength;
+    return this.channel.writableLength + this.batchBytes;
+  }
+
+  private flush(): void {
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.closing || frames.length === 0) return;
+    this.channel.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
   /** Ends the relay: closing the channel closes its stdin, and the relay exits on EOF. */
