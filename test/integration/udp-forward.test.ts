@@ -256,6 +256,21 @@ describe('UDP forwards: refusals, with TCP forwards unharmed', () => {
   });
 });
 
+describe('UDP forwards: names', () => {
+  it('"localhost" as the destination reaches a service on 127.0.0.1 only, from the server and from here', async () => {
+    const echo = await echoServer();
+    const { tunnel } = await startTunnel([
+      { kind: 'local', protocol: 'udp', bind: { host: null, port: 0 }, target: { host: 'localhost', port: echo.port } },
+      { kind: 'remote', protocol: 'udp', bind: { host: null, port: 0 }, target: { host: 'localhost', port: echo.port } },
+    ]);
+    for (const status of tunnel.forwardStatuses()) {
+      const sent = taggedPayloads('localhost', [1, 1200]);
+      expect((await udpExchange(status.allocatedPort!, sent)).map(sha256).sort()).toEqual(sent.map(sha256).sort());
+    }
+    await tunnel.stop();
+  });
+});
+
 describe('a real client through a local UDP forward', () => {
   it('dig resolves a name through the tunnel from a DNS responder reached by the server', async () => {
     const dns = await startDnsResponder({ 'udp.tunnelvision.test': '192.0.2.7' });

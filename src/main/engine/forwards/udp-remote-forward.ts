@@ -40,7 +40,10 @@ export class UdpRemoteForwardRunner extends UdpForwardRunner {
   protected async relayArgs(): Promise<RelayArgs> {
     const { target, bind } = this.remote;
     try {
-      this.target = await lookup(target.host);
+      // IPv4 first: "localhost" services often listen on 127.0.0.1 only, and UDP gives no
+      // refusal to fall back on the way a TCP connect does.
+      const all = await lookup(target.host, { all: true });
+      this.target = all.find((a) => a.family === 4) ?? all[0]!;
     } catch (err) {
       throw new TunnelError('DNS_FAILED', `cannot resolve the UDP destination ${printable(target.host)}: ${(err as Error).message}`);
     }

@@ -5,7 +5,9 @@
  * speak the frames of relay-protocol.ts on stdin/stdout and behave the same:
  *
  *   argv: mode (L | R) host port idleSeconds maxFlows outQueueBytes
- *   L  every flow id gets its own socket connected to host:port (replies come back on it).
+ *   L  every flow id gets its own socket connected to host:port (replies come back on it);
+ *      an IPv4 address of host is preferred, as "localhost" services often listen on 127.0.0.1
+ *      only and UDP gives no refusal to fall back on.
  *   R  binds host:port ("localhost": 127.0.0.1 and ::1; "*": all interfaces) and makes each
  *      sender address a flow, announced with an open frame; replies go back to that sender.
  *
@@ -19,7 +21,7 @@
  */
 
 export const PERL_RELAY = String.raw`use strict;
-use Socket qw(:addrinfo SOCK_DGRAM IPPROTO_IPV6 IPV6_V6ONLY SOL_SOCKET SO_RCVBUF);
+use Socket qw(:addrinfo SOCK_DGRAM AF_INET IPPROTO_IPV6 IPV6_V6ONLY SOL_SOCKET SO_RCVBUF);
 use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use POSIX qw(EAGAIN EWOULDBLOCK EINTR);
@@ -43,7 +45,7 @@ sub room{return if scalar(keys %flows)<$max;my($old,$t);for(keys %flows){if(!def
 my (@target,@bound);
 if($mode eq "L"){
  my($e,@ai)=getaddrinfo($host,$port,{socktype=>SOCK_DGRAM});
- fatal("RESOLVE","$host: $e") if $e||!@ai;@target=@ai;
+ fatal("RESOLVE","$host: $e") if $e||!@ai;@target=sort{($a->{family}==AF_INET?0:1)<=>($b->{family}==AF_INET?0:1)}@ai;
 }else{
  my @hosts=$host eq "localhost"?("127.0.0.1","::1"):($host eq "*"||$host eq "")?("::","0.0.0.0"):($host);
  my $p=$port;
@@ -129,7 +131,7 @@ def room():
   drop(min(flows,key=lambda k:flows[k][1]),1)
 bound=[];tgt=None
 if mode=="L":
-  try:tgt=socket.getaddrinfo(host,port,0,socket.SOCK_DGRAM)[0]
+  try:tgt=sorted(socket.getaddrinfo(host,port,0,socket.SOCK_DGRAM),key=lambda x:x[0]!=socket.AF_INET)[0]
   except OSError as e:fatal("RESOLVE","%s: %s"%(host,e))
 else:
   hosts=["127.0.0.1","::1"] if host=="localhost" else (["::","0.0.0.0"] if host in ("*","") else [host])
