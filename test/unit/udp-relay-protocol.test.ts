@@ -4,6 +4,7 @@ import { relayCommand } from '../../src/main/engine/udp/relay-command.js';
 import { parseUdpForwardSpec, formatForwardSpec } from '../../src/main/openssh/forward-spec.js';
 import { profileToArgv, profileToCommand } from '../../src/main/openssh/export.js';
 import { defaultProfile, describeForward, ForwardSchema, isUdpForward, type Forward } from '../../src/shared/profile.js';
+import { TunnelStatsSchema } from '../../src/shared/contract.js';
 
 describe('UDP relay frames', () => {
   it('keep datagram boundaries exactly, from 0 bytes to 65,507, however the stream is cut', () => {
@@ -89,5 +90,16 @@ describe('UDP forwards in profiles', () => {
     const profile = { ...defaultProfile('example.org'), forwards: [udp, { kind: 'local', bind: { host: null, port: 8080 }, target: { host: 'web', port: 80 } } as Forward] };
     expect(profileToArgv(profile)).not.toContain('5353:10.0.0.2:53');
     expect(profileToCommand(profile).split('\n')[0]).toBe('# UDP forwards left out (ssh forwards only TCP; tunnelvision runs them): --udp-local 5353:10.0.0.2:53');
+  });
+});
+
+describe('UDP in the contract', () => {
+  it('traffic batches keep a forward\'s UDP counters (the dashboard reads them there)', () => {
+    const figures = { bytesSent: 1, bytesReceived: 2, connections: 1, totalConnections: 1, failedConnections: 0, sendRate: 0, receiveRate: 0 };
+    const udp = { datagramsSent: 3, datagramsReceived: 2, flows: 1, totalFlows: 4, drops: 1, evictions: 2, expiredFlows: 1, relayStarts: 2 };
+    const stats = { tunnel: 't', state: 'up', sessionOpen: true, latencyMs: null, uptimeMs: 5, ...figures, forwards: [{ index: 0, ...figures, udp }, { index: 1, ...figures }] };
+    const parsed = TunnelStatsSchema.parse(stats);
+    expect(parsed.forwards[0]!.udp).toEqual(udp);
+    expect(parsed.forwards[1]!.udp).toBeUndefined();
   });
 });

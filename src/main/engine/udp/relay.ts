@@ -5,8 +5,13 @@ import { printable } from '../../openssh/hostnames.js';
 import { NO_INTERPRETER_EXIT, relayCommand, type RelayArgs, type RelayInterpreter } from './relay-command.js';
 import { encodeFrame, FrameDecoder, FrameError, FrameType, parseHello, parseRelayError, type Frame, type FrameTypeValue, type Hello } from './relay-protocol.js';
 
-/** How long the relay may take to say hello: an interpreter start plus one round trip. */
-export const RELAY_START_TIMEOUT_MS = 20_000;
+/**
+ * How long the relay may take to say hello: an interpreter start plus one round trip. A forced
+ * command that waits for input instead (`ForceCommand internal-sftp`, a menu) ends here, so it
+ * is kept short: attaching forwards waits for it.
+ */
+export const RELAY_START_TIMEOUT_MS = 10_000;
+const RESTRICTED = 'the account runs a fixed command or has no login shell (ForceCommand, a command= key, nologin?)';
 /** Frames waiting for the channel's window beyond this are dropped, as a full UDP buffer would. */
 export const RELAY_QUEUE_BYTES = 2 * 1024 * 1024;
 const STDERR_KEPT = 4096;
@@ -60,7 +65,7 @@ export class UdpRelay extends EventEmitter<RelayEvents> {
         reject(err);
       };
       const timer = setTimeout(
-        () => fail(new TunnelError('UDP_RELAY_UNAVAILABLE', `the UDP relay did not start on the server within ${timeoutMs / 1000} s (does the account run a fixed command or a menu?)`), current),
+        () => fail(new TunnelError('UDP_RELAY_UNAVAILABLE', `the UDP relay did not start on the server within ${timeoutMs / 1000} s: does the account run a fixed command that waits for input (ForceCommand internal-sftp, a menu)?`), current),
         timeoutMs,
       );
       let current: ClientChannel | undefined;
@@ -94,7 +99,7 @@ export class UdpRelay extends EventEmitter<RelayEvents> {
             } catch (e) {
               if (!(e instanceof FrameError)) throw e;
               const said = printable(decoder.pending().toString('utf8').trim());
-              const err = new TunnelError('UDP_RELAY_UNAVAILABLE', `the server did not run the UDP relay: the account runs a fixed command (ForceCommand or a command= key?) that printed "${said}"`);
+              const err = new TunnelError('UDP_RELAY_UNAVAILABLE', `the server did not run the UDP relay: it printed "${said}" instead; ${RESTRICTED}`);
               if (relay) relay.fail(err);
               else fail(err, channel);
               return;
@@ -212,11 +217,11 @@ function startFailure(
   if (said !== '') {
     return new TunnelError(
       'UDP_RELAY_UNAVAILABLE',
-      `the server did not run the UDP relay: the account runs a fixed command (ForceCommand or a command= key?) that printed "${said}" and ended ${exitText(exit.code, exit.signal)}`,
+      `the server did not run the UDP relay: it printed "${said}" and ended ${exitText(exit.code, exit.signal)}; ${RESTRICTED}`,
     );
   }
   return new TunnelError(
     'UDP_RELAY_UNAVAILABLE',
-    `the UDP relay ended ${exitText(exit.code, exit.signal)} before starting (${args.mode === 'R' ? 'remote' : 'local'} UDP forward)${err ? `: ${err}` : ' without a word: the account may not run commands (a non-shell login or a forced command)'}`,
+    `the UDP relay ended ${exitText(exit.code, exit.signal)} before starting (${args.mode === 'R' ? 'remote' : 'local'} UDP forward)${err ? `: ${err}` : ` without a word; ${RESTRICTED}`}`,
   );
 }
