@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../src/main/store/profile-store.js';
-import type { Profile } from '../../src/shared/profile.js';
-import { newSavedProfile } from '../../src/shared/saved-profile.js';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { sshArgsFor } from '../helpers/fixtures.js';
 import { sha256 } from '../helpers/servers.js';
@@ -68,13 +66,11 @@ describe('tunnelvision with UDP forwards', () => {
     expect(await cli.stop()).toBe(0);
   });
 
-  it('profiles export leaves UDP forwards out of the ssh command and ssh_config block, and says so', async () => {
+  it('profiles add takes UDP flags; export leaves UDP forwards out of the ssh command and ssh_config block, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tv-udp-export-'));
-    const store = new ProfileStore(dir);
-    const parsed = await runCli(['parse', '--json', '--udp-local', '5353:10.0.0.2:53', '--', 'ssh', '-F', 'none', '-L', '8080:web:80', 'example.org']);
-    const profile = JSON.parse(parsed.stdout) as Record<string, unknown>;
-    delete profile.warnings;
-    await store.add(newSavedProfile('dns', profile as unknown as Profile));
+    const added = await runCli(['--config-dir', dir, 'profiles', 'add', '--name', 'dns', '--udp-local', '5353:10.0.0.2:53', '--udp-idle-timeout', '0', '--', 'ssh', '-F', 'none', '-L', '8080:web:80', 'example.org']);
+    expect(added.code).toBe(0);
+    expect((await new ProfileStore(dir).get('dns')).forwards[1]).toEqual({ kind: 'local', protocol: 'udp', bind: { host: null, port: 5353 }, target: { host: '10.0.0.2', port: 53 }, flowIdleTimeout: 0 });
     const ssh = await runCli(['--config-dir', dir, 'profiles', 'export', 'dns', '--format', 'ssh']);
     expect(ssh.code).toBe(0);
     const [comment, command] = ssh.stdout.trim().split('\n');

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
-import { parseUdpForwardSpec } from '../openssh/forward-spec.js';
-import type { Profile, UdpForward } from '../../shared/profile.js';
+import type { UdpForward } from '../../shared/profile.js';
+import { addUdpForwards, UDP_FLAGS, UdpFlags } from './udp-flags.js';
 import { loadSshConfig } from '../openssh/import.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
@@ -34,19 +34,6 @@ interface SubcommandArgs {
   rest: string[];
 }
 
-const UDP_FLAGS = ['--udp-local', '--udp-remote', '--udp-idle-timeout', '--udp-max-flows'] as const;
-
-function countFlag(flag: string, value: string | undefined, min: number, max: number): number {
-  if (value === undefined || !/^\d{1,6}$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new TunnelError('BAD_ARGUMENT', `${flag} needs a whole number from ${min} to ${max}`);
-  }
-  return Number(value);
-}
-
-/** UDP forwards go after the command line's own -L/-R/-D, in the order given. */
-function addUdpForwards(profile: Profile, udp: UdpForward[]): void {
-  profile.forwards = [...profile.forwards, ...udp];
-}
 
 function secondsFlag(flag: string, value: string | undefined): number {
   if (value === undefined || !/^\d{1,5}$/.test(value) || Number(value) < 1) {
@@ -57,8 +44,7 @@ function secondsFlag(flag: string, value: string | undefined): number {
 
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
   const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, udp: [], rest: [] };
-  let udpIdle: number | null = null;
-  let udpMaxFlows: number | null = null;
+  const udp = new UdpFlags();
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -76,20 +62,9 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
     else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
     else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
     else if (name === '--gate-time') out.gateTime = secondsFlag(name, value());
-    else if (name === '--udp-local' || name === '--udp-remote') {
-      const spec = value();
-      if (spec === undefined) throw new TunnelError('BAD_ARGUMENT', `${name} needs [bind_address:]port:host:hostport`);
-      out.udp.push(parseUdpForwardSpec(name === '--udp-local' ? 'local' : 'remote', spec));
-    } else if (name === '--udp-idle-timeout') udpIdle = countFlag(name, value(), 0, 86400);
-    else if (name === '--udp-max-flows') udpMaxFlows = countFlag(name, value(), 1, 65536);
+    else if ((UDP_FLAGS as readonly string[]).includes(name)) udp.take(name, value());
   }
-  if ((udpIdle !== null || udpMaxFlows !== null) && out.udp.length === 0) {
-    throw new TunnelError('BAD_ARGUMENT', '--udp-idle-timeout and --udp-max-flows need a --udp-local or --udp-remote forward');
-  }
-  for (const f of out.udp) {
-    if (udpIdle !== null) f.flowIdleTimeout = udpIdle;
-    if (udpMaxFlows !== null) f.maxFlows = udpMaxFlows;
-  }
+  out.udp = udp.finish();
   out.rest = args.slice(i);
   return out;
 }

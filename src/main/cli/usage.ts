@@ -21,7 +21,7 @@ Usage:
   tunnelvision up [--json] [--verbose] <profile name>
       Run a saved profile; its password or passphrase comes from the OS keychain if stored.
   tunnelvision profiles list|show|remove|export [--json] [NAME] [--format ssh|config]
-  tunnelvision profiles add --name NAME [--group G] -- <ssh command line>
+  tunnelvision profiles add --name NAME [--group G] [UDP forwards] -- <ssh command line>
   tunnelvision import [--json] [--save] [PATH]
       Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
   tunnelvision secret set|delete NAME [--passphrase KEYFILE]
