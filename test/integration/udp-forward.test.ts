@@ -256,6 +256,41 @@ describe('UDP forwards: refusals, with TCP forwards unharmed', () => {
   });
 });
 
+describe('UDP forwards: many flows', () => {
+  it.each<RelayInterpreter>(['perl', 'python3'])('%s: 3,000 clients through one local forward each get their own reply, past a server soft limit of 1,024 open files', async (interpreter) => {
+    // A stock server's soft limit: the relay raises it to the hard limit and waits with poll(),
+    // not select(), which stops at descriptor 1024.
+    const sshd = await Sshd.start({ authorizedKeys: fx.keys.authorizedKeys, softFileLimit: 1024 });
+    cleanup.push(() => sshd.dispose());
+    const echo = await echoServer();
+    const { tunnel } = await startTunnel([udpLocal(echo.port)], { udpRelayInterpreters: [interpreter] }, sshd, await knownHostsFor([sshd]));
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    const CLIENTS_MANY = 3000;
+    // Every client keeps its socket (a closed one's port could be reused by the next client and
+    // be the same flow). In batches, so bursts fit the receive buffers: this checks flows.
+    const clients: dgram.Socket[] = [];
+    cleanup.push(async () => clients.forEach((c) => c.close()));
+    for (let start = 0; start < CLIENTS_MANY; start += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const client = dgram.createSocket('udp4');
+          clients.push(client);
+          await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+          const sent = Buffer.from(`client ${start + i}`);
+          const back = await new Promise<Buffer>((resolve) => {
+            client.once('message', resolve);
+            client.send(sent, port, '127.0.0.1');
+          });
+          expect(back.equals(sent)).toBe(true);
+        }),
+      );
+    }
+    expect(tunnel.stats().forwards[0]!.udp).toMatchObject({ flows: CLIENTS_MANY, totalFlows: CLIENTS_MANY, evictions: 0, drops: 0 });
+    expect(new Set(echo.received.map((r) => r.from)).size).toBe(CLIENTS_MANY);
+    await tunnel.stop();
+  });
+});
+
 describe('UDP forwards: names', () => {
   it('"localhost" as the destination reaches a service on 127.0.0.1 only, from the server and from here', async () => {
     const echo = await echoServer();
