@@ -57,6 +57,8 @@ export interface SshdOptions {
   hostKey?: string;
   /** A soft open-files limit for sshd and its sessions (ulimit -Sn), like a stock server's 1024. */
   softFileLimit?: number;
+  /** A hard open-files limit (ulimit -n: soft and hard), which no session can raise. */
+  hardFileLimit?: number;
 }
 
 /** A real OpenSSH sshd on 127.0.0.1 with a random port and its own generated host key. */
@@ -133,11 +135,12 @@ export class Sshd {
     const lines = [...defaults.filter((l) => !overridden.has(keyword(l))), ...extra];
     await writeFile(configPath, `${lines.join('\n')}\n`);
     const args = ['-D', '-e', '-f', configPath];
-    const limit = this.options.softFileLimit;
+    const { softFileLimit: soft, hardFileLimit: hard } = this.options;
+    const limits = [...(hard !== undefined ? [`ulimit -n ${hard}`] : []), ...(soft !== undefined ? [`ulimit -Sn ${soft}`] : [])];
     const child =
-      limit === undefined
+      limits.length === 0
         ? spawn(SSHD, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-        : spawn('/bin/sh', ['-c', `ulimit -Sn ${limit} && exec "$0" "$@"`, SSHD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        : spawn('/bin/sh', ['-c', `${limits.join(' && ')} && exec "$0" "$@"`, SSHD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {

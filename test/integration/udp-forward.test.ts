@@ -291,6 +291,35 @@ describe('UDP forwards: many flows', () => {
   });
 });
 
+describe('UDP forwards: a server out of descriptors', () => {
+  it.each<RelayInterpreter>(['perl', 'python3'])('%s: with a hard limit of 100 open files, new flows evict the least recently used instead of failing', async (interpreter) => {
+    const sshd = await Sshd.start({ authorizedKeys: fx.keys.authorizedKeys, hardFileLimit: 100 });
+    cleanup.push(() => sshd.dispose());
+    const echo = await echoServer();
+    const { tunnel } = await startTunnel([udpLocal(echo.port)], { udpRelayInterpreters: [interpreter] }, sshd, await knownHostsFor([sshd]));
+    const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
+    const clients: dgram.Socket[] = [];
+    cleanup.push(async () => clients.forEach((c) => c.close()));
+    for (let i = 0; i < 300; i++) {
+      const client = dgram.createSocket('udp4');
+      clients.push(client);
+      await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+      const sent = Buffer.from(`client ${i}`);
+      const back = await new Promise<Buffer>((resolve) => {
+        client.once('message', resolve);
+        client.send(sent, port, '127.0.0.1');
+      });
+      expect(back.equals(sent)).toBe(true);
+    }
+    const udp = tunnel.stats().forwards[0]!.udp!;
+    expect(udp.totalFlows).toBe(300);
+    expect(udp.evictions).toBeGreaterThan(200);
+    expect(udp.flows).toBeLessThan(100);
+    expect(udp.flows + udp.evictions).toBe(300);
+    await tunnel.stop();
+  });
+});
+
 describe('UDP forwards: names', () => {
   it('"localhost" as the destination reaches a service on 127.0.0.1 only, from the server and from here', async () => {
     const echo = await echoServer();

@@ -11,8 +11,8 @@
  *   R  binds host:port ("localhost": 127.0.0.1 and ::1; "*": all interfaces) and makes each
  *      sender address a flow, announced with an open frame; replies go back to that sender.
  *
- * Flows idle for idleSeconds are closed (0: never); past maxFlows the least recently used is
- * evicted; both are reported with a close frame. Output to us is written once per wake-up (all
+ * Flows idle for idleSeconds are closed (0: never); past maxFlows, or when the server has no
+ * descriptor left for a new flow's socket, the least recently used is evicted; both are reported with a close frame. Output to us is written once per wake-up (all
  * datagrams read in it in one write, so one SSH packet carries many), queued up to outQueueBytes,
  * beyond that datagrams are dropped and counted (stats frame), as UDP would. poll-style waiting
  * (IO::Poll, selectors) because select() stops at descriptor 1024 and flows can be thousands.
@@ -24,7 +24,7 @@ export const PERL_RELAY = String.raw`use strict;
 use Socket qw(:addrinfo SOCK_DGRAM AF_INET IPPROTO_IPV6 IPV6_V6ONLY SOL_SOCKET SO_RCVBUF);
 use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
-use POSIX qw(EAGAIN EWOULDBLOCK EINTR);
+use POSIX qw(EAGAIN EWOULDBLOCK EINTR EMFILE ENFILE);
 use Time::HiRes qw(time);
 my ($mode,$host,$port,$idle,$max,$outmax)=@ARGV;
 $SIG{PIPE}="IGNORE";
@@ -41,7 +41,8 @@ sub nb{my $f=fcntl($_[0],F_GETFL,0);fcntl($_[0],F_SETFL,$f|O_NONBLOCK)}
 sub drop_flow{my($id,$why)=@_;my $f=delete $flows{$id};return unless $f;
  if($mode eq "L"){$poll->remove($f->[0]);delete $byfh{fileno $f->[0]};close $f->[0]}else{delete $bypeer{$f->[3]." ".$f->[2]}}
  emit(4,$id,pack("C",$why)) if defined $why}
-sub room{return if scalar(keys %flows)<$max;my($old,$t);for(keys %flows){if(!defined $t||$flows{$_}[1]<$t){$t=$flows{$_}[1];$old=$_}}drop_flow($old,1)}
+sub evict{my($old,$t);for(keys %flows){if(!defined $t||$flows{$_}[1]<$t){$t=$flows{$_}[1];$old=$_}}drop_flow($old,1) if defined $old}
+sub room{evict() if scalar(keys %flows)>=$max}
 my (@target,@bound);
 if($mode eq "L"){
  my($e,@ai)=getaddrinfo($host,$port,{socktype=>SOCK_DGRAM});
@@ -65,7 +66,10 @@ if($mode eq "L"){
  }
 }
 sub open_l{my($id)=@_;room();my $s;
- unless(socket($s,$target[0]{family},SOCK_DGRAM,0)&&connect($s,$target[0]{addr})){emit(5,$id,"SOCKET $!");emit(4,$id,pack("C",2));return undef}
+ for my $try (0,1){
+  last if socket($s,$target[0]{family},SOCK_DGRAM,0)&&connect($s,$target[0]{addr});
+  if($try==0&&($!==EMFILE||$!==ENFILE)&&%flows){emit(5,$id,"SOCKET $! (evicting the least recently used flow)");evict();next}
+  emit(5,$id,"SOCKET $!");emit(4,$id,pack("C",2));return undef}
  setsockopt($s,SOL_SOCKET,SO_RCVBUF,262144);nb($s);$poll->mask($s=>POLLIN);my $f=[$s,time,undef,undef];$flows{$id}=$f;$byfh{fileno $s}=$id;return $f}
 sub frames{my $off=0;my $n=length $in;
  while($n-$off>=4){my $len=unpack("N",substr($in,$off,4));
@@ -99,7 +103,7 @@ while(1){
 }
 `;
 
-export const PYTHON_RELAY = String.raw`import os,sys,socket,selectors,time,struct
+export const PYTHON_RELAY = String.raw`import os,sys,socket,selectors,time,struct,errno
 a=sys.argv;mode=a[1];host=a[2];port=int(a[3]);idle=float(a[4]);mx=int(a[5]);outmax=int(a[6])
 sel=selectors.DefaultSelector()
 os.set_blocking(1,False)
@@ -126,9 +130,10 @@ def drop(i,why):
     sel.unregister(f[0]);f[0].close()
   else:bypeer.pop((f[3],f[2]),None)
   if why is not None:emit(4,i,bytes([why]))
+def evict():
+  if flows:drop(min(flows,key=lambda k:flows[k][1]),1)
 def room():
-  if len(flows)<mx:return
-  drop(min(flows,key=lambda k:flows[k][1]),1)
+  if len(flows)>=mx:evict()
 bound=[];tgt=None
 if mode=="L":
   try:tgt=sorted(socket.getaddrinfo(host,port,0,socket.SOCK_DGRAM),key=lambda x:x[0]!=socket.AF_INET)[0]
@@ -153,10 +158,16 @@ else:
     if h=="::":break
 def open_l(i):
   room()
-  try:
-    s=socket.socket(tgt[0],socket.SOCK_DGRAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,262144);s.connect(tgt[4]);s.setblocking(False)
-  except OSError as e:
-    emit(5,i,("SOCKET %s"%e).encode());emit(4,i,bytes([2]));return None
+  for t in (0,1):
+    s=None
+    try:
+      s=socket.socket(tgt[0],socket.SOCK_DGRAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,262144);s.connect(tgt[4]);s.setblocking(False)
+      break
+    except OSError as e:
+      if s:s.close()
+      if t==0 and e.errno in (errno.EMFILE,errno.ENFILE) and flows:
+        emit(5,i,("SOCKET %s (evicting the least recently used flow)"%e).encode());evict();continue
+      emit(5,i,("SOCKET %s"%e).encode());emit(4,i,bytes([2]));return None
   f=[s,time.monotonic(),None,None];flows[i]=f;sel.register(s,selectors.EVENT_READ,("f",i));return f
 def frames():
   off=0;n=len(inb)
