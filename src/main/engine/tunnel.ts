@@ -55,6 +55,8 @@ const DEFAULT_HOLD_MS = 10_000;
 // One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
 const REACHABILITY_POLL_MS = 500;
+/** A forward that worked this long before failing again is restarted without extra delay. */
+const FORWARD_STABLE_MS = 60_000;
 /** Failures where the server did not answer TCP at all; see scheduleRetry. */
 const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECT_FAILED', 'DNS_FAILED', 'TIMEOUT']);
 
@@ -92,6 +94,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private idleTimer: NodeJS.Timeout | null = null;
   /** The session whose server-side forwards are being retried (one retry loop per session). */
   private retrying: SshSession | null = null;
+  /** Backoff for forwards that fail mid-session (a relay that keeps dying), and when one last did. */
+  private forwardFailures: { session: SshSession; backoff: Backoff; lastAt: number } | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
@@ -394,7 +398,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (!session?.isOpen || !run) return;
     runner.markFailed(err);
     this.reportUp(err);
-    if (this.retrying !== session) this.retryRemoteForwards(run.generation, session, new Backoff());
+    // A relay that dies again soon after its restart waits longer each time (1 s doubling to
+    // 60 s); one that ran for a minute starts over at 1 s.
+    const now = Date.now();
+    if (this.forwardFailures?.session !== session || now - this.forwardFailures.lastAt > FORWARD_STABLE_MS) {
+      this.forwardFailures = { session, backoff: new Backoff(), lastAt: now };
+    }
+    this.forwardFailures.lastAt = now;
+    if (this.retrying !== session) this.retryRemoteForwards(run.generation, session, this.forwardFailures.backoff);
   }
 
   /** SSH latency on an interval and, if configured, forward probes; state follows the probes. */
