@@ -320,6 +320,36 @@ describe('UDP forwards: a server out of descriptors', () => {
   });
 });
 
+describe('UDP forwards: bind rules of -L', () => {
+  it('GatewayPorts binds all interfaces and says so; an explicit address binds only that one; a taken port is FORWARD_BIND_FAILED here', async () => {
+    const echo = await echoServer();
+    const squatter = dgram.createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => squatter.close(() => r())));
+    const profile = profileFor(fx.sshd, fx.keys, fx.knownHosts, [
+      udpLocal(echo.port),
+      { kind: 'local', protocol: 'udp', bind: { host: '127.0.0.2', port: 0 }, target: { host: '127.0.0.1', port: echo.port } },
+      { kind: 'local', protocol: 'udp', bind: { host: '127.0.0.1', port: squatter.address().port }, target: { host: '127.0.0.1', port: echo.port } },
+    ]);
+    profile.gatewayPorts = true;
+    const tunnel = new Tunnel('udp', profile);
+    cleanup.push(() => tunnel.stop());
+    await tunnel.start();
+    const [all, one, taken] = tunnel.forwardStatuses();
+    expect(all!.listening).toEqual([`[::]:${all!.allocatedPort}`]);
+    expect(all!.note).toMatch(/all interfaces/);
+    expect(one!.listening).toEqual([`127.0.0.2:${one!.allocatedPort}`]);
+    expect(taken!.state).toBe('failed');
+    expect(taken!.error).toMatchObject({ code: 'FORWARD_BIND_FAILED', message: expect.stringMatching(/udp 127\.0\.0\.1:\d+: the address is already in use/) });
+    // Like a -L that cannot bind: the rest of the tunnel is up, not retried on the server.
+    expect(tunnel.getState()).toBe('up');
+    const sent = [Buffer.from('dual stack')];
+    expect((await udpExchange(all!.allocatedPort!, sent))[0]!.equals(sent[0]!)).toBe(true);
+    expect((await udpExchange(one!.allocatedPort!, sent, '127.0.0.2'))[0]!.equals(sent[0]!)).toBe(true);
+    await tunnel.stop();
+  });
+});
+
 describe('UDP forwards: names', () => {
   it('"localhost" as the destination reaches a service on 127.0.0.1 only, from the server and from here', async () => {
     const echo = await echoServer();
