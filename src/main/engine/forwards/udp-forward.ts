@@ -3,7 +3,7 @@ import type { UdpFigures } from '../../../shared/tunnel.js';
 import type { SshSession } from '../session.js';
 import type { RelayArgs } from '../udp/relay-command.js';
 import { CloseReason, FrameType, parseRelayError, parseRelayStats, type Frame, type Hello } from '../udp/relay-protocol.js';
-import { RELAY_QUEUE_BYTES, UdpRelay } from '../udp/relay.js';
+import { UdpRelay } from '../udp/relay.js';
 import { ForwardRunner, type ForwardContext } from './forward-runner.js';
 
 /**
@@ -129,11 +129,6 @@ export abstract class UdpForwardRunner extends ForwardRunner {
     this.counter.addSent(datagram.length);
   }
 
-  /** Tells the relay this side ended a flow (a remote forward's local socket failed). */
-  protected closeFlowOnRelay(flow: number): void {
-    this.relay?.send(FrameType.close, flow);
-  }
-
   /** A datagram client → destination that did not pass through sendToRelay (remote forwards). */
   protected countSent(bytes: number): void {
     this.figures.datagramsSent++;
@@ -158,10 +153,6 @@ export abstract class UdpForwardRunner extends ForwardRunner {
   protected flowEnded(): void {
     this.figures.flows--;
     this.counter.closed();
-  }
-
-  protected get relayQueueFull(): boolean {
-    return (this.relay?.queuedBytes ?? 0) > RELAY_QUEUE_BYTES;
   }
 
   private onFrame(frame: Frame): void {
