@@ -38,6 +38,7 @@ const ForwardStatusSchema = z.object({
   allocatedPort: z.number().nullable(),
   note: z.string().nullable(),
   probe: z.enum(['ok', 'down']).nullable(),
+  protocol: z.enum(['tcp', 'udp']).optional(),
 });
 
 const Figures = {
@@ -50,6 +51,17 @@ const Figures = {
   receiveRate: z.number(),
 };
 
+const UdpFiguresSchema = z.object({
+  datagramsSent: z.number(),
+  datagramsReceived: z.number(),
+  flows: z.number(),
+  totalFlows: z.number(),
+  drops: z.number(),
+  evictions: z.number(),
+  expiredFlows: z.number(),
+  relayStarts: z.number(),
+});
+
 export const TunnelStatsSchema = z.object({
   tunnel: z.string(),
   state: z.enum(TUNNEL_STATES),
@@ -57,7 +69,7 @@ export const TunnelStatsSchema = z.object({
   latencyMs: z.number().nullable(),
   uptimeMs: z.number().nullable(),
   ...Figures,
-  forwards: z.array(z.object({ index: z.number(), ...Figures })),
+  forwards: z.array(z.object({ index: z.number(), ...Figures, udp: UdpFiguresSchema.optional() })),
 });
 
 export const TunnelStateChangeSchema = z.object({

@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'FORWARD_BIND_FAILED',
   'REMOTE_FORWARD_REFUSED',
   'CHANNEL_OPEN_FAILED',
+  /** The server cannot run the UDP relay: no command execution (ForceCommand, a command= key, a non-shell account) or no perl/python3. */
+  'UDP_RELAY_UNAVAILABLE',
   // saved profiles and secrets
   'PROFILES_CORRUPT',
   'PROFILES_INVALID',

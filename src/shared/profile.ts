@@ -22,17 +22,52 @@ export const TargetSchema = z.strictObject({ host: HostSchema, port: TargetPortS
 /** A Unix-domain socket path, for the socket forms of -L and -R. */
 export const SocketSchema = z.strictObject({ socket: z.string().min(1).max(4096) });
 
-export const LocalForwardSchema = z.strictObject({
+/** Absent means TCP: profiles written before UDP forwards existed keep meaning what they meant. */
+const TcpProtocol = z.literal('tcp').optional();
+
+/**
+ * UDP forwards run through a relay on the server (see engine/udp). A flow is one client address;
+ * it ends after `flowIdleTimeout` seconds without a datagram (0: never, for WireGuard-like
+ * peers), and past `maxFlows` the least recently used one is evicted.
+ */
+export const UDP_DEFAULT_FLOW_IDLE_TIMEOUT = 60;
+export const UDP_DEFAULT_MAX_FLOWS = 4096;
+const UdpSettings = {
+  flowIdleTimeout: z.number().int().min(0).max(86400).optional(),
+  maxFlows: z.number().int().min(1).max(65536).optional(),
+};
+
+export const LocalTcpForwardSchema = z.strictObject({
   kind: z.literal('local'),
+  protocol: TcpProtocol,
   bind: z.union([BindSchema, SocketSchema]),
   target: z.union([TargetSchema, SocketSchema]),
 });
+/** Datagrams sent to bind here are sent to target from the server; replies come back to their sender. */
+export const LocalUdpForwardSchema = z.strictObject({
+  kind: z.literal('local'),
+  protocol: z.literal('udp'),
+  bind: BindSchema,
+  target: TargetSchema,
+  ...UdpSettings,
+});
+export const LocalForwardSchema = z.discriminatedUnion('protocol', [LocalTcpForwardSchema, LocalUdpForwardSchema]);
 /** `target` absent means a reverse dynamic forward (ssh -R [bind:]port): SOCKS served by this side. */
-export const RemoteForwardSchema = z.strictObject({
+export const RemoteTcpForwardSchema = z.strictObject({
   kind: z.literal('remote'),
+  protocol: TcpProtocol,
   bind: z.union([BindSchema, SocketSchema]),
   target: z.union([TargetSchema, SocketSchema]).optional(),
 });
+/** The relay binds bind on the server (loopback when no address); datagrams go to target from here. */
+export const RemoteUdpForwardSchema = z.strictObject({
+  kind: z.literal('remote'),
+  protocol: z.literal('udp'),
+  bind: BindSchema,
+  target: TargetSchema,
+  ...UdpSettings,
+});
+export const RemoteForwardSchema = z.discriminatedUnion('protocol', [RemoteTcpForwardSchema, RemoteUdpForwardSchema]);
 export const DynamicForwardSchema = z.strictObject({
   kind: z.literal('dynamic'),
   bind: BindSchema,
@@ -139,6 +174,9 @@ export type Target = z.infer<typeof TargetSchema>;
 export type SocketPath = z.infer<typeof SocketSchema>;
 export type LocalForward = z.infer<typeof LocalForwardSchema>;
 export type RemoteForward = z.infer<typeof RemoteForwardSchema>;
+export type LocalUdpForward = z.infer<typeof LocalUdpForwardSchema>;
+export type RemoteUdpForward = z.infer<typeof RemoteUdpForwardSchema>;
+export type UdpForward = LocalUdpForward | RemoteUdpForward;
 export type DynamicForward = z.infer<typeof DynamicForwardSchema>;
 export type Forward = z.infer<typeof ForwardSchema>;
 export type JumpHost = z.infer<typeof JumpHostSchema>;
@@ -199,8 +237,15 @@ function formatEndpoint(endpoint: Bind | Target | SocketPath, defaultHost: strin
   return formatHostPort(endpoint.host ?? defaultHost, endpoint.port);
 }
 
+export function isUdpForward(forward: Forward): forward is UdpForward {
+  return forward.kind !== 'dynamic' && forward.protocol === 'udp';
+}
+
 /** A readable one-liner for logs and the UI: "(local) 127.0.0.1:8080 → example.org:80". */
 export function describeForward(forward: Forward): string {
+  if (isUdpForward(forward)) {
+    return `(${forward.kind} udp) ${formatEndpoint(forward.bind, 'localhost')} → ${formatEndpoint(forward.target, '?')}`;
+  }
   switch (forward.kind) {
     case 'local':
       return `(local) ${formatEndpoint(forward.bind, 'localhost')} → ${formatEndpoint(forward.target, '?')}`;

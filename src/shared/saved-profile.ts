@@ -18,7 +18,7 @@ export const SavedProfileSchema = ProfileSchema.extend({
 });
 export type SavedProfile = z.infer<typeof SavedProfileSchema>;
 
-export const PROFILES_FILE_VERSION = 3;
+export const PROFILES_FILE_VERSION = 4;
 
 export const ProfilesFileSchema = z.strictObject({
   version: z.literal(PROFILES_FILE_VERSION),

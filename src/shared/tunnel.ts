@@ -20,6 +20,8 @@ export interface ForwardStatus {
   note: string | null;
   /** Result of the last health probe of the destination; null when not probed. */
   probe: 'ok' | 'down' | null;
+  /** 'udp' for a UDP forward (carried by a relay on the server); absent or 'tcp' otherwise. */
+  protocol?: 'tcp' | 'udp';
 }
 
 export interface TrafficFigures {
@@ -36,8 +38,31 @@ export interface Rates {
   receiveRate: number;
 }
 
+/**
+ * A UDP forward's own counters. Its flows (one per client address) also count as its
+ * connections in TrafficFigures, and datagram payload bytes as its bytes.
+ */
+export interface UdpFigures {
+  /** Datagrams client → destination, and back. */
+  datagramsSent: number;
+  datagramsReceived: number;
+  /** Flows open now, and since the forward started. */
+  flows: number;
+  totalFlows: number;
+  /** Datagrams dropped because a queue was full or no relay was running (here and on the server). */
+  drops: number;
+  /** Flows closed because maxFlows was reached (least recently used first). */
+  evictions: number;
+  /** Flows closed after flowIdleTimeout without a datagram. */
+  expiredFlows: number;
+  /** Times the server-side relay was started (1 + restarts). */
+  relayStarts: number;
+}
+
 export interface ForwardStats extends TrafficFigures, Rates {
   index: number;
+  /** Present for UDP forwards. */
+  udp?: UdpFigures;
 }
 
 export interface TunnelStats extends TrafficFigures, Rates {

@@ -55,6 +55,10 @@ export interface SshdOptions {
   port?: number;
   /** Reuse a host key (a "restarted" server keeps its identity). */
   hostKey?: string;
+  /** A soft open-files limit for sshd and its sessions (ulimit -Sn), like a stock server's 1024. */
+  softFileLimit?: number;
+  /** A hard open-files limit (ulimit -n: soft and hard), which no session can raise. */
+  hardFileLimit?: number;
 }
 
 /** A real OpenSSH sshd on 127.0.0.1 with a random port and its own generated host key. */
@@ -130,7 +134,13 @@ export class Sshd {
     const overridden = new Set(extra.map(keyword));
     const lines = [...defaults.filter((l) => !overridden.has(keyword(l))), ...extra];
     await writeFile(configPath, `${lines.join('\n')}\n`);
-    const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-D', '-e', '-f', configPath];
+    const { softFileLimit: soft, hardFileLimit: hard } = this.options;
+    const limits = [...(hard !== undefined ? [`ulimit -n ${hard}`] : []), ...(soft !== undefined ? [`ulimit -Sn ${soft}`] : [])];
+    const child =
+      limits.length === 0
+        ? spawn(SSHD, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('/bin/sh', ['-c', `${limits.join(' && ')} && exec "$0" "$@"`, SSHD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../src/main/store/profile-store.js';
-import { newSavedProfile } from '../../src/shared/saved-profile.js';
+import { newSavedProfile, PROFILES_FILE_VERSION } from '../../src/shared/saved-profile.js';
 import { defaultConfigDir } from '../../src/main/store/config-dir.js';
 import { defaultProfile } from '../../src/shared/profile.js';
 import { CLI, runCli } from '../helpers/cli.js';
@@ -27,7 +27,7 @@ describe('ProfileStore', () => {
     await store.add(sample('one'));
     await store.add(sample('two'));
     const file = JSON.parse(readFileSync(store.path, 'utf8'));
-    expect(file).toMatchObject({ version: 3, revision: 2 });
+    expect(file).toMatchObject({ version: PROFILES_FILE_VERSION, revision: 2 });
     expect(file.profiles.map((p: { name: string }) => p.name)).toEqual(['one', 'two']);
     const backup = JSON.parse(readFileSync(`${store.path}.bak`, 'utf8'));
     expect(backup.profiles.map((p: { name: string }) => p.name)).toEqual(['one']);
@@ -63,7 +63,7 @@ describe('ProfileStore', () => {
     expect(JSON.parse(readFileSync(store.path, 'utf8')).version).toBe(99);
   });
 
-  it('a version 1 file migrates forward on read and is written as version 3', async () => {
+  it('a version 1 file migrates forward on read and is written as the current version', async () => {
     const store = new ProfileStore(dir());
     const v1 = { ...sample('old'), id: 'old-1' } as Record<string, unknown>;
     delete v1.lazy;
@@ -73,7 +73,7 @@ describe('ProfileStore', () => {
     const [p] = await store.list();
     expect(p).toMatchObject({ name: 'old', lazy: false, idleTimeout: 300, probeInterval: null });
     await store.add(sample('new'));
-    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: 3, revision: 5 });
+    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toMatchObject({ version: PROFILES_FILE_VERSION, revision: 5 });
   });
 
   it('a version 2 file gains typed (null: connect with the saved values, as before), globalKnownHostsFiles and hashKnownHosts', async () => {
@@ -87,7 +87,7 @@ describe('ProfileStore', () => {
     expect(p).toMatchObject({ name: 'old', host: 'old.example', typed: null, globalKnownHostsFiles: [], hashKnownHosts: false });
     await store.put({ ...p!, notes: 'edited' }, 7);
     const written = JSON.parse(readFileSync(store.path, 'utf8'));
-    expect(written).toMatchObject({ version: 3, revision: 8 });
+    expect(written).toMatchObject({ version: PROFILES_FILE_VERSION, revision: 8 });
     expect(written.profiles[0]).toMatchObject({ typed: null, globalKnownHostsFiles: [], hashKnownHosts: false, notes: 'edited' });
   });
 

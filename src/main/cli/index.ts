@@ -4,6 +4,8 @@ import { TunnelError, toErrorInfo } from '../../shared/errors.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/config-view.js';
 import { resolveDestination } from '../openssh/resolve-destination.js';
+import type { UdpForward } from '../../shared/profile.js';
+import { addUdpForwards, UDP_FLAGS, UdpFlags } from './udp-flags.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { openKeychain } from '../store/secret-store.js';
@@ -30,8 +32,11 @@ interface SubcommandArgs {
   idleTimeout: number | null;
   probeInterval: number | null;
   gateTime: number | null;
+  /** --udp-local / --udp-remote, in order; --udp-idle-timeout and --udp-max-flows apply to all. */
+  udp: UdpForward[];
   rest: string[];
 }
+
 
 function secondsFlag(flag: string, value: string | undefined): number {
   if (value === undefined || !/^\d{1,5}$/.test(value) || Number(value) < 1) {
@@ -41,7 +46,8 @@ function secondsFlag(flag: string, value: string | undefined): number {
 }
 
 function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
-  const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, rest: [] };
+  const out: SubcommandArgs = { json: false, verbose: false, lazy: false, idleTimeout: null, probeInterval: null, gateTime: null, udp: [], rest: [] };
+  const udp = new UdpFlags();
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -59,7 +65,9 @@ function splitArgs(args: string[], flags: readonly string[]): SubcommandArgs {
     else if (name === '--idle-timeout') out.idleTimeout = secondsFlag(name, value());
     else if (name === '--probe') out.probeInterval = secondsFlag(name, value());
     else if (name === '--gate-time') out.gateTime = secondsFlag(name, value());
+    else if ((UDP_FLAGS as readonly string[]).includes(name)) udp.take(name, value());
   }
+  out.udp = udp.finish();
   out.rest = args.slice(i);
   return out;
 }
@@ -71,6 +79,14 @@ function version(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** TUNNELVISION_UDP_RELAY=perl|python3 pins the UDP relay's interpreter (diagnosis, benchmarks). */
+function udpRelayFromEnv(): { udpRelayInterpreters?: ('perl' | 'python3')[] } {
+  const value = process.env.TUNNELVISION_UDP_RELAY;
+  if (value === undefined || value === '') return {};
+  if (value !== 'perl' && value !== 'python3') throw new TunnelError('BAD_ARGUMENT', 'TUNNELVISION_UDP_RELAY must be perl or python3');
+  return { udpRelayInterpreters: [value] };
 }
 
 /** A lone word after `up` that is not an ssh command line names a saved profile. */
@@ -99,8 +115,9 @@ export async function main(argv: string[]): Promise<number> {
       print(`tunnelvision ${version()}\n`);
       return 0;
     case 'parse': {
-      const { json, rest } = splitArgs(args, ['--json']);
+      const { json, rest, udp } = splitArgs(args, ['--json', ...UDP_FLAGS]);
       const { profile, warnings } = parseSshCommand(rest, { sshConfig: loadSshConfig });
+      addUdpForwards(profile, udp);
       if (json) process.stdout.write(jsonLine({ ...profile, warnings }));
       else {
         print(`${JSON.stringify(profile, null, 2)}\n`);
@@ -117,14 +134,15 @@ export async function main(argv: string[]): Promise<number> {
     case 'web':
       return webCommand(store(), args);
     case 'up': {
-      const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time']);
-      const gate = flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {};
+      const flags = splitArgs(args, ['--json', '--verbose', '--lazy', '--idle-timeout', '--probe', '--gate-time', ...UDP_FLAGS]);
+      const gate = { ...(flags.gateTime !== null ? { gateTimeMs: flags.gateTime * 1000 } : {}), ...udpRelayFromEnv() };
       if (isProfileName(flags.rest)) {
         const saved = await store().get(flags.rest[0]!);
         const profile = runnable(saved);
         if (flags.lazy) profile.lazy = true;
         if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
         if (flags.probeInterval !== null) profile.probeInterval = flags.probeInterval;
+        addUdpForwards(profile, flags.udp);
         const keychain = await openKeychain();
         if (keychain.unavailable && !flags.json) say(`tunnelvision: ${keychain.unavailable}; secrets will be asked for\n`);
         return runUp(profile, [], {
@@ -139,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       profile.lazy = flags.lazy;
       if (flags.idleTimeout !== null) profile.idleTimeout = flags.idleTimeout;
       profile.probeInterval = flags.probeInterval;
+      addUdpForwards(profile, flags.udp);
       // Like autossh, which runs ssh again for every connection: ssh_config is read again each time.
       return runUp(profile, warnings, { json: flags.json, verbose: flags.verbose || verbosity > 0, ...gate, resolveProfile: (p) => resolveDestination(p) });
     }

@@ -3,6 +3,7 @@ import { newSavedProfile, runnable, type SavedProfile } from '../../shared/saved
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/config-view.js';
+import { addUdpForwards, UdpFlags } from './udp-flags.js';
 import { describeForward } from '../../shared/profile.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { jsonLine, print, say } from './terminal-text.js';
@@ -44,14 +45,16 @@ export async function profilesCommand(store: ProfileStore, args: string[]): Prom
     }
     case 'add': {
       const dash = rest.indexOf('--');
-      if (dash < 0) throw new TunnelError('BAD_ARGUMENT', 'usage: tunnelvision profiles add --name NAME [--group G] -- <ssh command line>');
+      if (dash < 0) throw new TunnelError('BAD_ARGUMENT', 'usage: tunnelvision profiles add --name NAME [--group G] [--udp-local SPEC] [--udp-remote SPEC] -- <ssh command line>');
       const flags = rest.slice(0, dash);
       const name = takeFlag(flags, '--name');
       const group = takeFlag(flags, '--group');
+      const udp = UdpFlags.extract(flags);
       const unknown = flags.filter((f) => f !== '--json');
       if (unknown.length > 0) throw new TunnelError('BAD_ARGUMENT', `unknown flag ${unknown[0]}`);
       if (!name) throw new TunnelError('BAD_ARGUMENT', 'profiles add needs --name NAME');
       const { profile, warnings } = parseSshCommand(rest.slice(dash + 1), { sshConfig: loadSshConfig });
+      addUdpForwards(profile, udp);
       for (const w of warnings) say(`tunnelvision: warning: ${w}\n`);
       const saved = await store.add(newSavedProfile(name, profile, { group }));
       if (json) out(saved);

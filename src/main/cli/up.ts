@@ -1,6 +1,7 @@
 import type { Profile } from '../../shared/profile.js';
 import type { TunnelStateChange } from '../../shared/tunnel.js';
 import { Tunnel, type TunnelOptions } from '../engine/tunnel.js';
+import type { RelayInterpreter } from '../engine/udp/relay-command.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { onFatalExit } from './fatal-exit.js';
 import { TerminalPrompter } from './terminal-prompter.js';
@@ -18,6 +19,8 @@ export interface UpOptions {
   statsIntervalMs?: number;
   /** Before every connect: the destination resolved through ssh_config again. */
   resolveProfile?: TunnelOptions['resolveProfile'];
+  /** TUNNELVISION_UDP_RELAY: use only this interpreter for UDP relays (default: perl, then python3). */
+  udpRelayInterpreters?: readonly RelayInterpreter[];
 }
 
 const TUNNEL_ID = 'cli';
@@ -44,6 +47,7 @@ export async function runUp(profile: Profile, warnings: string[], options: UpOpt
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.gateTimeMs !== undefined ? { gateTimeMs: options.gateTimeMs } : {}),
     ...(options.resolveProfile ? { resolveProfile: options.resolveProfile } : {}),
+    ...(options.udpRelayInterpreters ? { udpRelayInterpreters: options.udpRelayInterpreters } : {}),
   });
 
   for (const w of warnings) {

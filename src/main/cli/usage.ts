@@ -1,7 +1,7 @@
 export const USAGE = `tunnelvision — SSH tunnels, kept alive and shown
 
 Usage:
-  tunnelvision parse [--json] -- <ssh or autossh command line>
+  tunnelvision parse [--json] [UDP forwards] -- <ssh or autossh command line>
       Print the tunnel profile an ssh command line describes.
   tunnelvision up [--json] [--verbose] [--lazy] [--idle-timeout S] [--probe S] [--gate-time S] -- <ssh or autossh command line>
       Run the tunnel until SIGINT/SIGTERM. With --json, one JSON event per line on stdout.
@@ -12,10 +12,16 @@ Usage:
       --probe S          check every forward's destination every S seconds
       --gate-time S      like autossh's gate time: give up if the first connection fails or
                          its session ends within S seconds (default: keep retrying)
+    UDP forwards (repeatable; ssh has none: a relay runs on the server through perl or python3,
+    nothing is installed there):
+      --udp-local [bind:]port:host:hostport    datagrams here go to host:hostport from the server
+      --udp-remote [bind:]port:host:hostport   datagrams to port on the server come to host:hostport
+      --udp-idle-timeout S   close a flow (one client address) after S idle seconds (60; 0 never)
+      --udp-max-flows N      past N flows the least recently used is evicted (4096)
   tunnelvision up [--json] [--verbose] <profile name>
       Run a saved profile; its password or passphrase comes from the OS keychain if stored.
   tunnelvision profiles list|show|remove|export [--json] [NAME] [--format ssh|config]
-  tunnelvision profiles add --name NAME [--group G] -- <ssh command line>
+  tunnelvision profiles add --name NAME [--group G] [UDP forwards] -- <ssh command line>
   tunnelvision import [--json] [--save] [PATH]
       Profiles from ~/.ssh/config (or PATH). Nothing in the file is ever executed.
   tunnelvision secret set|delete NAME [--hop user@host:port | --passphrase KEYFILE]
@@ -33,5 +39,6 @@ Usage:
 Examples:
   tunnelvision up -- ssh -N -L 8080:localhost:80 user@server
   tunnelvision up --json -- autossh -M 0 -N -D 1080 -J jump@bastion user@server
+  tunnelvision up --udp-local 5353:127.0.0.1:53 -- ssh user@server
 
 Exit codes: 0 done, 1 the tunnel failed, 2 bad command line.`;

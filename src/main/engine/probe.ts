@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Forward } from '../../shared/profile.js';
+import { isUdpForward, type Forward } from '../../shared/profile.js';
 import { openDirectChannel, openSocketChannel } from './channels.js';
 import type { SshSession } from './session.js';
 
@@ -25,7 +25,8 @@ function tcpProbe(host: string, port: number): Promise<boolean> {
  * destination: null.
  */
 export async function probeForward(forward: Forward, session: SshSession): Promise<'ok' | 'down' | null> {
-  if (forward.kind === 'dynamic' || forward.target === undefined) return null;
+  // UDP has no handshake to probe with: a datagram that gets no answer proves nothing.
+  if (forward.kind === 'dynamic' || forward.target === undefined || isUdpForward(forward)) return null;
   const target = forward.target;
   if (forward.kind === 'remote') {
     if ('socket' in target) return null;

@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { PERMANENT_ERROR_CODES, TunnelError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../shared/errors.js';
-import type { Profile } from '../../shared/profile.js';
+import { isUdpForward, type Profile } from '../../shared/profile.js';
 import type { ForwardStatus, LiveConnectionInfo, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import { Backoff } from './backoff.js';
 import { ConnectionRegistry } from './connections.js';
 import { DynamicForwardRunner } from './forwards/dynamic-forward.js';
 import type { ForwardContext, ForwardRunner } from './forwards/forward-runner.js';
-import { ListeningForward } from './forwards/listening-forward.js';
 import { LocalForwardRunner } from './forwards/local-forward.js';
 import { RemoteForwardRunner } from './forwards/remote-forward.js';
+import { UdpForwardRunner } from './forwards/udp-forward.js';
+import { UdpLocalForwardRunner } from './forwards/udp-local-forward.js';
+import { UdpRemoteForwardRunner } from './forwards/udp-remote-forward.js';
+import type { RelayInterpreter } from './udp/relay-command.js';
 import { probeForward } from './probe.js';
 import { measureRoundTrip } from './latency.js';
 import type { Prompter } from './prompts.js';
@@ -44,6 +47,8 @@ export interface TunnelOptions {
    * A throw is a failed attempt with that error.
    */
   resolveProfile?: (profile: Profile) => { profile: Profile; warnings: string[] };
+  /** Interpreters the UDP relay may use on the server, in order (default perl, then python3). */
+  udpRelayInterpreters?: readonly RelayInterpreter[];
 }
 
 export interface TunnelEvents {
@@ -58,6 +63,8 @@ const DEFAULT_HOLD_MS = 10_000;
 // One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
 const REACHABILITY_POLL_MS = 500;
+/** A forward that worked this long before failing again is restarted without extra delay. */
+const FORWARD_STABLE_MS = 60_000;
 /** Failures where the server did not answer TCP at all; see scheduleRetry. */
 const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECT_FAILED', 'DNS_FAILED', 'TIMEOUT']);
 
@@ -95,6 +102,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private idleTimer: NodeJS.Timeout | null = null;
   /** The profile of the latest connection attempt: `profile` as options.resolveProfile saw it then. */
   private connectProfile: Profile;
+  /** The session whose server-side forwards are being retried (one retry loop per session). */
+  private retrying: SshSession | null = null;
+  /** Backoff for forwards that fail mid-session (a relay that keeps dying), and when one last did. */
+  private forwardFailures: { session: SshSession; backoff: Backoff; lastAt: number } | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
@@ -103,6 +114,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (profile.lazy && profile.forwards.some((f) => f.kind === 'remote')) {
       throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have remote forwards: the server only tells us about them over an open session');
     }
+    if (profile.lazy && profile.forwards.some(isUdpForward)) {
+      throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have UDP forwards: their relay runs on the server, inside an open session');
+    }
     this.backoff = options.backoff ?? new Backoff();
     const ctx: ForwardContext = {
       registry: this.registry,
@@ -110,8 +124,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       log: (level, message) => this.log(level, message),
       gatewayPorts: profile.gatewayPorts,
       acquireSession: () => this.acquireSession(),
+      forwardFailed: (runner, err) => this.onForwardFailed(runner, err),
+      ...(options.udpRelayInterpreters ? { udpInterpreters: options.udpRelayInterpreters } : {}),
     };
     this.runners = profile.forwards.map((f, i) => {
+      if (isUdpForward(f)) return f.kind === 'local' ? new UdpLocalForwardRunner(i, f, ctx) : new UdpRemoteForwardRunner(i, f, ctx);
       switch (f.kind) {
         case 'local':
           return new LocalForwardRunner(i, f, ctx);
@@ -148,7 +165,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       ...this.tunnelRate.sample(now, total.bytesSent, total.bytesReceived),
       forwards: this.runners.map((r) => {
         const c = r.counter.snapshot();
-        return { index: r.index, ...c, ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived) };
+        return {
+          index: r.index,
+          ...c,
+          ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived),
+          ...(r instanceof UdpForwardRunner ? { udp: r.udpFigures() } : {}),
+        };
       }),
     };
   }
@@ -334,7 +356,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private async attachForwards(session: SshSession): Promise<TunnelError[]> {
     const refused: TunnelError[] = [];
     for (const runner of this.runners) {
-      if (runner.getStatus().state === 'failed' && runner instanceof ListeningForward) continue;
+      if (runner.getStatus().state === 'failed' && !runner.serverSide) continue;
       try {
         await runner.attach(session);
       } catch (err) {
@@ -349,12 +371,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** up, or degraded while a remote forward or a probed destination is not working. */
   private reportUp(problem: TunnelError | ErrorInfo | null): void {
     const statuses = this.forwardStatuses();
-    const failedRemote = statuses.filter((f, i) => f.state === 'failed' && this.runners[i] instanceof RemoteForwardRunner);
+    const failedRemote = statuses.filter((f, i) => f.state === 'failed' && this.runners[i]!.serverSide);
     const probeDown = statuses.filter((f) => f.probe === 'down');
-    const failedLocal = statuses.filter((f, i) => f.state === 'failed' && this.runners[i] instanceof ListeningForward);
+    const failedLocal = statuses.filter((f, i) => f.state === 'failed' && !this.runners[i]!.serverSide);
     const where = `${this.describeServer()}${this.latencyMs !== null ? ` (${this.latencyMs.toFixed(1)} ms)` : ''}`;
     if (failedRemote.length > 0) {
-      this.setState('degraded', `connected to ${where}; ${failedRemote.length} remote forward(s) refused by the server, retrying`, problem ?? failedRemote[0]!.error);
+      const udp = failedRemote.filter((f) => f.protocol === 'udp').length;
+      const tcp = failedRemote.length - udp;
+      const what = [
+        ...(tcp > 0 ? [`${tcp} remote forward(s) refused by the server`] : []),
+        ...(udp > 0 ? [`${udp} UDP forward(s) not running on the server (${failedRemote.find((f) => f.protocol === 'udp')!.error?.message ?? 'relay down'})`] : []),
+      ];
+      this.setState('degraded', `connected to ${where}; ${what.join('; ')}, retrying`, problem ?? failedRemote[0]!.error);
     } else if (probeDown.length > 0) {
       this.setState('degraded', `SSH up, but ${probeDown.map((f) => f.description).join(', ')}: destination not reachable`, problem);
     } else if (failedLocal.length > 0) {
@@ -371,11 +399,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
    */
   private retryRemoteForwards(generation: number, session: SshSession, backoff: Backoff): void {
     const delay = backoff.next();
-    this.log('info', `retrying refused remote forward(s) in ${(delay / 1000).toFixed(1)} s (the server may still hold the previous session's listener)`);
+    this.retrying = session;
+    this.log('info', `retrying server-side forward(s) in ${(delay / 1000).toFixed(1)} s (the server may still hold the previous session's listener)`);
     this.later(generation, delay, () => {
       void (async () => {
         if (this.session !== session || !session.isOpen) return;
-        const pending = this.remoteRunners().filter((r) => r.getStatus().state === 'failed');
+        const pending = this.runners.filter((r) => r.serverSide && r.getStatus().state === 'failed');
         const still: TunnelError[] = [];
         for (const runner of pending) {
           try {
@@ -388,8 +417,26 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         if (this.session !== session || !this.isCurrent(generation)) return;
         this.reportUp(still[0] ?? null);
         if (still.length > 0) this.retryRemoteForwards(generation, session, backoff);
+        else this.retrying = null;
       })();
     });
+  }
+
+  /** A forward stopped on its own mid-session (a UDP relay died): degraded, and restarted with backoff. */
+  private onForwardFailed(runner: ForwardRunner, err: TunnelError): void {
+    const session = this.session;
+    const run = this.run;
+    if (!session?.isOpen || !run) return;
+    runner.markFailed(err);
+    this.reportUp(err);
+    // A relay that dies again soon after its restart waits longer each time (1 s doubling to
+    // 60 s); one that ran for a minute starts over at 1 s.
+    const now = Date.now();
+    if (this.forwardFailures?.session !== session || now - this.forwardFailures.lastAt > FORWARD_STABLE_MS) {
+      this.forwardFailures = { session, backoff: new Backoff(), lastAt: now };
+    }
+    this.forwardFailures.lastAt = now;
+    if (this.retrying !== session) this.retryRemoteForwards(run.generation, session, this.forwardFailures.backoff);
   }
 
   /** SSH latency on an interval and, if configured, forward probes; state follows the probes. */

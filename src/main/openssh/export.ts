@@ -1,4 +1,4 @@
-import type { Forward, Profile } from '../../shared/profile.js';
+import { isUdpForward, type Forward, type Profile } from '../../shared/profile.js';
 import { formatJumpHop } from './destination.js';
 import { formatBind, formatForwardSpec, formatTarget } from './forward-spec.js';
 
@@ -24,7 +24,7 @@ export function profileToArgv(profile: Profile): string[] {
     if (profile.port !== 22) argv.push('-p', String(profile.port));
     if (profile.jumps.length > 0) argv.push('-J', profile.jumps.map((h) => formatJumpHop(h)).join(','));
   }
-  for (const f of profile.forwards) argv.push(FLAG[f.kind], formatForwardSpec(f));
+  for (const f of profile.forwards) if (!isUdpForward(f)) argv.push(FLAG[f.kind], formatForwardSpec(f));
   for (const file of profile.identityFiles) argv.push('-i', file);
   if (profile.identitiesOnly) opt('IdentitiesOnly', 'yes');
   if (profile.proxyCommand !== null) opt('ProxyCommand', profile.proxyCommand);
@@ -57,8 +57,19 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./[\]-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The UDP forwards ssh cannot carry, as tunnelvision's own flags: "--udp-local 5353:10.0.0.2:53". */
+function udpForwardsLeftOut(profile: Profile): string[] {
+  return profile.forwards.filter(isUdpForward).map((f) => `--udp-${f.kind} ${formatForwardSpec(f)}`);
+}
+
+/**
+ * As a command a user can paste. UDP forwards are not silently dropped: OpenSSH forwards only
+ * TCP, so they are named in a comment line above the command.
+ */
 export function profileToCommand(profile: Profile): string {
-  return profileToArgv(profile).map(shellQuote).join(' ');
+  const udp = udpForwardsLeftOut(profile);
+  const command = profileToArgv(profile).map(shellQuote).join(' ');
+  return udp.length === 0 ? command : `# UDP forwards left out (ssh forwards only TCP; tunnelvision runs them): ${udp.join(' ')}\n${command}`;
 }
 
 function configValue(value: string): string {
@@ -101,6 +112,8 @@ export function profileToSshConfig(name: string, profile: Profile): string {
   add('ServerAliveInterval', String(profile.keepalive.interval));
   add('ServerAliveCountMax', String(profile.keepalive.countMax));
   const keyword: Record<Forward['kind'], string> = { local: 'LocalForward', remote: 'RemoteForward', dynamic: 'DynamicForward' };
-  for (const f of profile.forwards) add(keyword[f.kind], configForward(f));
+  for (const f of profile.forwards) if (!isUdpForward(f)) add(keyword[f.kind], configForward(f));
+  const udp = udpForwardsLeftOut(profile);
+  if (udp.length > 0) lines.push(`  # UDP forwards left out (ssh_config has no UDP forwarding; tunnelvision runs them): ${udp.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }

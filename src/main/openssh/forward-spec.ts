@@ -1,5 +1,5 @@
 import { TunnelError } from '../../shared/errors.js';
-import type { Bind, Forward, SocketPath, Target } from '../../shared/profile.js';
+import type { Bind, Forward, SocketPath, Target, UdpForward } from '../../shared/profile.js';
 import { parsePortValue } from './ports.js';
 import { printable } from './hostnames.js';
 
@@ -96,9 +96,9 @@ function targetHostOf(field: Field, fail: (why: string) => never): string {
  * '*' for '*' or an empty address (all interfaces). A remote forward without a destination is
  * OpenSSH's reverse dynamic forward: SOCKS served by this side for connections made on the server.
  */
-export function parseForwardSpec(kind: ForwardKind, rawSpec: string): Forward {
+export function parseForwardSpec(kind: ForwardKind, rawSpec: string, flag: string = FLAG[kind]): Forward {
   const fail = (why: string): never => {
-    throw new TunnelError('BAD_FORWARD_SPEC', `Bad ${FLAG[kind]} forward '${printable(rawSpec)}': ${why}`);
+    throw new TunnelError('BAD_FORWARD_SPEC', `Bad ${flag} forward '${printable(rawSpec)}': ${why}`);
   };
   if (rawSpec.length > MAX_SPEC_LENGTH) fail('it is too long');
   const spec = rawSpec.trimStart();
@@ -152,6 +152,22 @@ export function parseForwardSpec(kind: ForwardKind, rawSpec: string): Forward {
     return { kind, bind, target };
   }
   return target === undefined ? { kind, bind } : { kind, bind, target };
+}
+
+/**
+ * `--udp-local` / `--udp-remote` take -L's and -R's `[bind_address:]port:host:hostport` (with
+ * the same bind defaults); UDP has no socket-path forms and no reverse dynamic form.
+ */
+export function parseUdpForwardSpec(kind: 'local' | 'remote', rawSpec: string): UdpForward {
+  const flag = kind === 'local' ? '--udp-local' : '--udp-remote';
+  const forward = parseForwardSpec(kind, rawSpec, flag);
+  const fail = (why: string): never => {
+    throw new TunnelError('BAD_FORWARD_SPEC', `Bad ${flag} forward '${printable(rawSpec)}': ${why}`);
+  };
+  if (forward.kind === 'dynamic') return fail('unreachable');
+  if (forward.target === undefined) return fail('it needs a destination: [bind_address:]port:host:hostport');
+  if ('socket' in forward.bind || 'socket' in forward.target) return fail('UDP forwards take host:port on both sides, not socket paths');
+  return { kind, protocol: 'udp', bind: forward.bind, target: forward.target };
 }
 
 function formatField(text: string): string {

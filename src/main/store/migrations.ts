@@ -26,6 +26,22 @@ const STEPS: Record<number, (file: Json) => Json> = {
       typeof p === 'object' && p !== null ? { globalKnownHostsFiles: [], hashKnownHosts: false, typed: null, ...(p as Json) } : p,
     ),
   }),
+  // v3 → v4: forwards got a protocol (UDP forwards arrived). Every -L/-R written before was TCP;
+  // saying so keeps the file unambiguous, and an older Tunnelvision refuses a v4 file cleanly
+  // (PROFILES_TOO_NEW) instead of failing on a UDP forward it cannot read.
+  3: (file) => ({
+    ...file,
+    version: 4,
+    profiles: (Array.isArray(file.profiles) ? file.profiles : []).map((p: unknown) => {
+      if (typeof p !== 'object' || p === null || !Array.isArray((p as Json).forwards)) return p;
+      const forwards = ((p as Json).forwards as unknown[]).map((f) => {
+        if (typeof f !== 'object' || f === null) return f;
+        const kind = (f as Json).kind;
+        return (kind === 'local' || kind === 'remote') && !('protocol' in f) ? { ...(f as Json), protocol: 'tcp' } : f;
+      });
+      return { ...(p as Json), forwards };
+    }),
+  }),
 };
 
 export function migrate(file: Json, path: string): { file: Json; migratedFrom: number | null } {

@@ -2,6 +2,7 @@ import { toErrorInfo, type TunnelError } from '../../../shared/errors.js';
 import { describeForward, type Forward } from '../../../shared/profile.js';
 import type { ForwardStatus } from '../../../shared/tunnel.js';
 import type { ConnectionRegistry } from '../connections.js';
+import type { RelayInterpreter } from '../udp/relay-command.js';
 import type { Log, SshSession } from '../session.js';
 import { TrafficCounter } from '../traffic.js';
 
@@ -15,6 +16,13 @@ export interface ForwardContext {
    * starting one). Rejects if none comes within the hold time.
    */
   acquireSession(): Promise<SshSession>;
+  /**
+   * A forward that was working stopped on its own while the session stays up (a UDP relay that
+   * died on the server): the tunnel reports it and retries it like a refused remote forward.
+   */
+  forwardFailed?(runner: ForwardRunner, err: TunnelError): void;
+  /** Which interpreters a UDP relay may use, in order (tests force one). */
+  udpInterpreters?: readonly RelayInterpreter[];
 }
 
 /**
@@ -51,6 +59,14 @@ export abstract class ForwardRunner {
   }
   /** Releases everything: listeners, server-side forwards, live connections. */
   abstract close(): Promise<void>;
+
+  /**
+   * Whether this forward's failures come from the server side (a refused -R, a UDP relay that
+   * could not start or died): those are retried while the session lives.
+   */
+  get serverSide(): boolean {
+    return false;
+  }
 
   getStatus(): ForwardStatus {
     return { ...this.status, listening: [...this.status.listening] };

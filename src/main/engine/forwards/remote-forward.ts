@@ -51,6 +51,10 @@ function dial(options: { host: string; port: number } | { path: string }): Promi
 export class RemoteForwardRunner extends ForwardRunner {
   private registered: { bindHost: string; port: number } | { socket: string } | null = null;
 
+  override get serverSide(): boolean {
+    return true;
+  }
+
   private get spec(): RemoteForwardSpec {
     return this.forward as RemoteForwardSpec;
   }
