@@ -42,6 +42,8 @@ describe.skipIf(AUTOSSH === null)('autossh -M anywhere, against the real autossh
   });
 });
 
-describe.skipIf(AUTOSSH !== null)('autossh differential', () => {
-  it.skip('needs autossh (apt-get install autossh); the lead adds it to .ci/run', () => undefined);
-});
+if (AUTOSSH === null) {
+  describe('autossh differential', () => {
+    it.skip('needs autossh (apt-get install autossh); .ci/run installs it', () => undefined);
+  });
+}
