@@ -158,11 +158,19 @@ export const COMMANDS = {
   'tunnels.start': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
   'tunnels.stop': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
   'tunnels.restart': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
+  /** An ssh or autossh command line; tunnelvision's --udp-local/--udp-remote flags may stand anywhere in it. */
   'ssh.parse': {
     input: z.strictObject({ command: z.string().min(1).max(16_384) }),
     output: z.object({ profile: ProfileSchema, warnings: z.array(z.string()) }),
   },
-  'ssh.export': { input: z.strictObject({ profile: ProfileSchema, name: z.string().min(1).max(100) }), output: z.object({ command: z.string(), config: z.string() }) },
+  /**
+   * `command`: an ssh command line to paste (UDP forwards named in a comment above it); `editable`:
+   * the same with tunnelvision's --udp-* flags, which `ssh.parse` reads back whole.
+   */
+  'ssh.export': {
+    input: z.strictObject({ profile: ProfileSchema, name: z.string().min(1).max(100) }),
+    output: z.object({ command: z.string(), editable: z.string(), config: z.string() }),
+  },
   'sshConfig.import': {
     input: z.strictObject({ path: z.string().min(1).max(4096).optional() }),
     output: z.object({ profiles: z.array(ImportedProfileSchema), problems: z.array(z.object({ file: z.string(), line: z.number(), message: z.string() })), skipped: z.array(z.string()) }),

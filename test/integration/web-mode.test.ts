@@ -176,6 +176,24 @@ describe('the contract end to end over the WebSocket, against a real sshd', () =
     c.close();
   });
 
+  it('UDP forwards survive an edit: --udp-* flags in the command are parsed, and the editable export reads back whole', async () => {
+    const c = await connect();
+    const r = await c.call('ssh.parse', { command: 'ssh -N -L 8080:localhost:80 --udp-local 5353:127.0.0.1:53 me@host --udp-remote 9000:localhost:9001 --udp-idle-timeout 0' });
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    const profile = r.ok ? r.value.profile : null;
+    expect(profile.forwards).toEqual([
+      { kind: 'local', bind: { host: null, port: 8080 }, target: { host: 'localhost', port: 80 } },
+      { kind: 'local', protocol: 'udp', bind: { host: null, port: 5353 }, target: { host: '127.0.0.1', port: 53 }, flowIdleTimeout: 0 },
+      { kind: 'remote', protocol: 'udp', bind: { host: null, port: 9000 }, target: { host: 'localhost', port: 9001 }, flowIdleTimeout: 0 },
+    ].map((f) => expect.objectContaining(f)));
+    const e = await c.call('ssh.export', { profile, name: 'x' });
+    expect(e.ok && e.value.editable).toMatch(/--udp-local 5353:127\.0\.0\.1:53 --udp-remote 9000:localhost:9001 --udp-idle-timeout 0$/);
+    expect(e.ok && e.value.command).toMatch(/^# UDP forwards left out/);
+    const again = await c.call('ssh.parse', { command: e.ok ? e.value.editable : '' });
+    expect(again.ok && again.value.profile).toEqual(profile);
+    c.close();
+  });
+
   it('fuzz: bad payloads are rejected with BAD_ARGUMENT and change nothing; main keeps running', async () => {
     const c = await connect();
     const before = await c.call('profiles.list', {});

@@ -5,7 +5,8 @@ import type { SavedProfile } from '../../shared/saved-profile.js';
 import { TunnelManager } from '../engine/manager.js';
 import type { Tunnel } from '../engine/tunnel.js';
 import { parseSshCommand } from '../openssh/argv.js';
-import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
+import { profileToCommand, profileToEditableCommand, profileToSshConfig } from '../openssh/export.js';
+import { addUdpForwards, UdpFlags } from '../openssh/udp-flags.js';
 import { loadSshConfig, type SshConfigView } from '../openssh/config-view.js';
 import { importSshConfig } from '../openssh/import.js';
 import { resolveDestination } from '../openssh/resolve-destination.js';
@@ -186,8 +187,18 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.withdraw(id);
       return this.startTunnel(await this.options.store.get(id));
     },
-    'ssh.parse': async ({ command }) => parseSshCommand(splitShellWords(command), { sshConfig: loadSshConfig }),
-    'ssh.export': async ({ profile, name }) => ({ command: profileToCommand(profile), config: profileToSshConfig(name.replace(/\s+/g, '-'), profile) }),
+    'ssh.parse': async ({ command }) => {
+      const words = splitShellWords(command);
+      const udp = UdpFlags.extract(words);
+      const parsed = parseSshCommand(words, { sshConfig: loadSshConfig });
+      addUdpForwards(parsed.profile, udp);
+      return parsed;
+    },
+    'ssh.export': async ({ profile, name }) => ({
+      command: profileToCommand(profile),
+      editable: profileToEditableCommand(profile),
+      config: profileToSshConfig(name.replace(/\s+/g, '-'), profile),
+    }),
     'sshConfig.import': async ({ path }) => (path ? importSshConfig(await importablePath(path)) : importSshConfig()),
     'prompts.answer': async ({ id, answer }) => {
       this.prompts.answer(id, answer);

@@ -5,7 +5,7 @@ import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/config-view.js';
 import { resolveDestination } from '../openssh/resolve-destination.js';
 import type { UdpForward } from '../../shared/profile.js';
-import { addUdpForwards, UDP_FLAGS, UdpFlags } from './udp-flags.js';
+import { addUdpForwards, UDP_FLAGS, UdpFlags } from '../openssh/udp-flags.js';
 import { defaultConfigDir } from '../store/config-dir.js';
 import { ProfileStore } from '../store/profile-store.js';
 import { openKeychain } from '../store/secret-store.js';

@@ -3,7 +3,7 @@ import { newSavedProfile, runnable, type SavedProfile } from '../../shared/saved
 import { profileToCommand, profileToSshConfig } from '../openssh/export.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/config-view.js';
-import { addUdpForwards, UdpFlags } from './udp-flags.js';
+import { addUdpForwards, UdpFlags } from '../openssh/udp-flags.js';
 import { describeForward } from '../../shared/profile.js';
 import type { ProfileStore } from '../store/profile-store.js';
 import { jsonLine, print, say } from './terminal-text.js';

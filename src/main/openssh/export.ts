@@ -72,6 +72,27 @@ export function profileToCommand(profile: Profile): string {
   return udp.length === 0 ? command : `# UDP forwards left out (ssh forwards only TCP; tunnelvision runs them): ${udp.join(' ')}\n${command}`;
 }
 
+/**
+ * What the dashboard's editor shows and reads back: the ssh command line followed by
+ * tunnelvision's own UDP flags (as `tunnelvision up` takes them), so editing a profile keeps its
+ * UDP forwards. Their idle time and flow limit are written when every UDP forward shares them.
+ */
+export function profileToEditableCommand(profile: Profile): string {
+  const udp = profile.forwards.filter(isUdpForward);
+  const words = profileToArgv(profile).map(shellQuote);
+  for (const f of udp) words.push(`--udp-${f.kind}`, shellQuote(formatForwardSpec(f)));
+  const shared = <K extends 'flowIdleTimeout' | 'maxFlows'>(key: K): number | undefined => {
+    const values = new Set(udp.map((f) => f[key]));
+    const [only] = [...values];
+    return values.size === 1 && only !== undefined ? only : undefined;
+  };
+  const idle = shared('flowIdleTimeout');
+  const max = shared('maxFlows');
+  if (idle !== undefined) words.push('--udp-idle-timeout', String(idle));
+  if (max !== undefined) words.push('--udp-max-flows', String(max));
+  return words.join(' ');
+}
+
 function configValue(value: string): string {
   return /\s/.test(value) ? `"${value}"` : value;
 }

@@ -1,6 +1,6 @@
 import { TunnelError } from '../../shared/errors.js';
 import type { Profile, UdpForward } from '../../shared/profile.js';
-import { parseUdpForwardSpec } from '../openssh/forward-spec.js';
+import { parseUdpForwardSpec } from './forward-spec.js';
 
 /** Flags of our own for UDP forwards, which an ssh command line cannot express. */
 export const UDP_FLAGS = ['--udp-local', '--udp-remote', '--udp-idle-timeout', '--udp-max-flows'] as const;
