@@ -12,6 +12,7 @@ import { openKeychain, secretAccount, type KeychainResult } from '../store/secre
 import { runnable } from '../../shared/saved-profile.js';
 import { PromptBroker } from './prompt-broker.js';
 import { splitShellWords } from './shell-words.js';
+import { busyListenAddresses } from './bind-check.js';
 
 type Handlers = { [C in CommandName]: (input: CommandOutputInput<C>) => Promise<CommandOutput<C>> };
 type CommandOutputInput<C extends CommandName> = import('zod').infer<(typeof COMMANDS)[C]['input']>;
@@ -81,15 +82,9 @@ export class ApiService extends EventEmitter<ServiceEvents> {
   }
 
   private status(id: string, tunnel: Tunnel | undefined): TunnelStatus {
-    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null };
-    return {
-      id,
-      state: tunnel.getState(),
-      reason: tunnel.lastReason,
-      error: tunnel.error,
-      forwards: tunnel.forwardStatuses(),
-      stats: tunnel.getState() === 'stopped' ? null : tunnel.stats(),
-    };
+    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null, since: Date.now(), upSince: null, retryAt: null, reconnects: 0 };
+    const { tunnel: _id, ...change } = tunnel.stateChange();
+    return { id, ...change, stats: tunnel.getState() === 'stopped' ? null : tunnel.stats() };
   }
 
   private tunnel(id: string): Tunnel {
@@ -150,6 +145,17 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.withdraw(id);
       return this.startTunnel(await this.options.store.get(id));
     },
+    'tunnels.retry': async ({ id }) => {
+      const t = this.manager.get(id);
+      if (t && t.getState() === 'reconnecting') {
+        t.nudge();
+        return this.status(id, t);
+      }
+      if (t && t.getState() !== 'failed' && t.getState() !== 'stopped') return this.status(id, t);
+      return this.startTunnel(await this.options.store.get(id));
+    },
+    'tunnels.history': async ({ id }) => ({ intervalMs: this.manager.tickMs, points: this.manager.history(id) }),
+    'tunnels.checkBinds': async ({ profile, id }) => ({ busy: await busyListenAddresses(profile, id ? this.manager.get(id) : undefined) }),
     'ssh.parse': async ({ command }) => parseSshCommand(splitShellWords(command), { sshConfig: loadSshConfig }),
     'ssh.export': async ({ profile, name }) => ({ command: profileToCommand(profile), config: profileToSshConfig(name.replace(/\s+/g, '-'), profile) }),
     'sshConfig.import': async ({ path }) => (path ? importSshConfig(path) : importSshConfig()),

@@ -12,7 +12,7 @@ import { runnable } from '../../shared/saved-profile.js';
 import { secretCommand } from './secret-command.js';
 import { webCommand } from './web-command.js';
 import { runUp } from './up.js';
-import { USAGE } from './usage.js';
+import { USAGE, commandUsage } from './usage.js';
 
 /** Bad input exits 2 with one line on stderr; never a stack trace. */
 export const EXIT_USAGE = 2;
@@ -84,6 +84,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const store = (): ProfileStore => new ProfileStore(configDir ?? defaultConfigDir());
   const [command, ...args] = argv;
+  // `tunnelvision web --help`: the options come before any `--`, so a -h inside an ssh command
+  // line after `--` is never taken for ours.
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (command !== undefined && (own.includes('--help') || own.includes('-h'))) {
+    const text = commandUsage(command);
+    if (text === null) throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);
+    process.stdout.write(`${text}\n`);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case 'help':

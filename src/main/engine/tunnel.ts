@@ -36,6 +36,8 @@ export interface TunnelOptions {
    * its session ends within this many ms, give up (`failed`) instead of retrying.
    */
   gateTimeMs?: number;
+  /** Log lines of the tunnel this one replaces (a restart keeps the story in one place). */
+  carryLog?: LogLine[];
 }
 
 export interface TunnelEvents {
@@ -51,6 +53,11 @@ const DEFAULT_HOLD_MS = 10_000;
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
 const REACHABILITY_POLL_MS = 500;
 /** Failures where the server did not answer TCP at all; see scheduleRetry. */
+function formatSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECT_FAILED', 'DNS_FAILED', 'TIMEOUT']);
 
 /**
@@ -85,6 +92,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private sessionsSeen = 0;
   private firstSessionAt: number | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  private stateSince = Date.now();
+  /** When the waiting retry fires, for a live countdown; null when none is scheduled. */
+  private retryAt: number | null = null;
+  /** Since when the tunnel has been trying to get back; null while up. */
+  private downSince: number | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
@@ -111,6 +123,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       }
     });
     this.runners.forEach((r) => this.rates.set(r.index, new RateWindow()));
+    if (options.carryLog) this.logLines.push(...options.carryLog.slice(-LOG_LINES_KEPT));
   }
 
   getState(): TunnelState {
@@ -165,12 +178,31 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   lastReason = 'not started';
 
   private setState(state: TunnelState, reason: string, error: TunnelError | ErrorInfo | null = null): void {
+    if (state !== this.state) this.stateSince = Date.now();
     this.state = state;
     this.lastReason = reason;
+    if (state !== 'reconnecting') this.retryAt = null;
     const info = error === null ? null : error instanceof TunnelError ? error.toInfo() : error;
-    if (info) this.lastError = info;
+    // What is wrong now, not what once was: a recovered tunnel shows no old error. While it
+    // is connecting again, the failure that made it reconnect stays the thing to know.
+    if (info || state === 'up' || state === 'degraded' || state === 'stopped') this.lastError = info;
     this.log(state === 'failed' ? 'error' : 'info', `${state}: ${reason}`);
-    this.emit('state', { tunnel: this.id, state, reason, error: info, forwards: this.forwardStatuses() });
+    this.emit('state', this.stateChange());
+  }
+
+  /** The tunnel's state as events and status replies carry it. */
+  stateChange(): TunnelStateChange {
+    return {
+      tunnel: this.id,
+      state: this.state,
+      reason: this.lastReason,
+      error: this.lastError,
+      forwards: this.forwardStatuses(),
+      since: this.stateSince,
+      upSince: this.sessionSince,
+      retryAt: this.retryAt,
+      reconnects: Math.max(0, this.sessionsSeen - 1),
+    };
   }
 
   private isCurrent(generation: number): boolean {
@@ -199,6 +231,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.lastError = null;
     this.sessionsSeen = 0;
     this.firstSessionAt = null;
+    this.downSince = null;
     this.setState('connecting', this.profile.lazy ? 'binding listeners' : `connecting to ${this.describeServer()}`);
     for (const runner of this.runners) {
       if (runner.forward.kind === 'remote') continue;
@@ -317,6 +350,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** up, or degraded while a remote forward or a probed destination is not working. */
   private reportUp(problem: TunnelError | ErrorInfo | null): void {
+    if (this.downSince !== null) {
+      this.log('info', `recovered after ${formatSeconds(Date.now() - this.downSince)}`);
+      this.downSince = null;
+    }
     const statuses = this.forwardStatuses();
     const failedRemote = statuses.filter((f, i) => f.state === 'failed' && this.runners[i] instanceof RemoteForwardRunner);
     const probeDown = statuses.filter((f) => f.probe === 'down');
@@ -421,6 +458,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   private scheduleRetry(generation: number, info: ErrorInfo): void {
     const delay = this.backoff.next();
+    this.downSince ??= Date.now();
+    this.retryAt = Date.now() + delay;
     this.setState('reconnecting', `${info.message}; retrying in ${(delay / 1000).toFixed(1)} s`, info);
     const abort = new AbortController();
     const wake = (): void => {
@@ -570,10 +609,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   /** Stops the tunnel: listeners closed, remote forwards cancelled, session ended. */
-  async stop(): Promise<void> {
+  async stop(reason = 'stopped by the user'): Promise<void> {
     if (this.state === 'stopped') return;
     await this.shutdown();
-    this.setState('stopped', 'stopped by the user');
+    this.setState('stopped', reason);
   }
 
   private remoteRunners(): RemoteForwardRunner[] {
