@@ -70,6 +70,8 @@ export const TunnelStatusSchema = z.object({
   forwards: z.array(ForwardStatusSchema),
   stats: TunnelStatsSchema.nullable(),
   ...Timeline,
+  /** The profile the tunnel runs now — an edit saved since is not it until a restart. */
+  running: ProfileSchema.nullable(),
 });
 
 const TrafficPointSchema = z.object({

@@ -82,9 +82,10 @@ export class ApiService extends EventEmitter<ServiceEvents> {
   }
 
   private status(id: string, tunnel: Tunnel | undefined): TunnelStatus {
-    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null, since: Date.now(), upSince: null, retryAt: null, reconnects: 0 };
+    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null, since: Date.now(), upSince: null, retryAt: null, reconnects: 0, running: null };
     const { tunnel: _id, ...change } = tunnel.stateChange();
-    return { id, ...change, stats: tunnel.getState() === 'stopped' ? null : tunnel.stats() };
+    const stopped = tunnel.getState() === 'stopped';
+    return { id, ...change, stats: stopped ? null : tunnel.stats(), running: stopped ? null : tunnel.profile };
   }
 
   private tunnel(id: string): Tunnel {

@@ -15,4 +15,6 @@ export interface ElectronApi {
   nativeImage: Pick<typeof Electron.nativeImage, 'createFromBitmap'>;
   session: { defaultSession: Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
   net: Pick<typeof Electron.net, 'isOnline'>;
+  /** For the dashboard's "Open" on a web-looking tunnel: loopback http(s) only, in the user's browser. */
+  shell?: Pick<Electron.Shell, 'openExternal'>;
 }
