@@ -68,6 +68,18 @@ export function App({ client }: { client: ContractClient }) {
     [],
   );
 
+  // Escape closes the editor or the import (dialogs handle their own Escape first).
+  useEffect(() => {
+    if (!editing && !importing) return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('.dialog')) return;
+      setEditing(null);
+      setImporting(null);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [editing, importing]);
+
   useEffect(() => {
     if (selected && !offline) void actions.loadTunnel(selected);
   }, [selected, offline, actions]);

@@ -23,6 +23,7 @@ export function Dialog({ labelledBy, describedBy, role = 'dialog', onEscape, chi
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
+    const label = previous?.getAttribute('aria-label');
     const root = document.getElementById('root');
     const app = root?.querySelector<HTMLElement>('.app');
     app?.setAttribute('inert', '');
@@ -54,6 +55,10 @@ export function Dialog({ labelledBy, describedBy, role = 'dialog', onEscape, chi
       document.removeEventListener('keydown', onKey, true);
       app?.removeAttribute('inert');
       if (previous && document.contains(previous)) previous.focus();
+      else if (label) {
+        // The element was re-rendered meanwhile (the layout changed under the dialog): its twin.
+        document.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`)?.focus();
+      }
     };
   }, []);
 

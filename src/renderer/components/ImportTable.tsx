@@ -111,7 +111,7 @@ export function ImportTable({ client, result, existingNames, onDone, onUseHost, 
                 <span>
                   <strong>{s.name}</strong> <span className="muted">{s.user ? `${s.user}@` : ''}{s.host}{s.port !== 22 ? `:${s.port}` : ''}</span>
                 </span>
-                <button type="button" className="quiet" onClick={() => onUseHost(s.name)} aria-label={`New tunnel through ${s.name}`}>New tunnel through it</button>
+                <button type="button" className="quiet" onClick={() => onUseHost(s.name)} aria-label={`New tunnel through ${s.name}`}>New tunnel</button>
               </li>
             ))}
           </ul>

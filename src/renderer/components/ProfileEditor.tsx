@@ -85,8 +85,8 @@ export function ProfileEditor({ client, existing, running = false, initialComman
   const suggestion = parsed ? suggestName(parsed.profile) : '';
   const finalName = name.trim() || suggestion;
   const nameError = finalName === '' ? 'Give the tunnel a name' : null;
-  const showNameError = nameError !== null && (touched.name || touched.submit);
-  const showCommandError = commandError !== null && (touched.command || touched.submit || command.length > 0);
+  const showNameError = nameError !== null && Boolean(touched.name || touched.submit);
+  const showCommandError = commandError !== null && Boolean(touched.command || touched.submit || command.length > 0);
   const canSave = nameError === null && parsed !== null && !saving;
 
   const exposures = useMemo(() => (parsed ? entrancesOf(parsed.profile, undefined).filter((e) => e.exposed) : []), [parsed]);
@@ -135,12 +135,6 @@ export function ProfileEditor({ client, existing, running = false, initialComman
       onSubmit={(e) => {
         e.preventDefault();
         void save(running);
-      }}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          onCancel();
-        }
       }}
     >
       <h2>{title}</h2>

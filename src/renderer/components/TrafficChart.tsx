@@ -26,6 +26,11 @@ function rateTicks(_u: uPlot, values: number[]): string[] {
   return values.map((v) => formatRate(v));
 }
 
+/** Clock times only ("4:05:30 PM" → "16:05:30" style per locale): uPlot's default adds dates that collide. */
+function timeTicks(_u: uPlot, values: number[]): string[] {
+  return values.map((v) => new Date(v * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+}
+
 /**
  * Sent and received over time as a real chart (uPlot): a time axis over the chosen span, a rate
  * axis with units, a legend that shows the values under the cursor, one forward or the whole
@@ -63,7 +68,7 @@ export function TrafficChart({ points, forwards, now }: Props) {
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1024, max * 1.15)] } },
-      axes: [axis(), { ...axis(rateTicks), size: 80 }],
+      axes: [{ ...axis(timeTicks), space: 70 }, { ...axis(rateTicks), size: 80 }],
       series: [
         { label: 'Time', value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()) },
         { label: 'Sent ↑', stroke: cssVar('--chart-sent'), width: 2, value: (_u, v) => (v == null ? '—' : formatRate(v)), points: { show: false } },

@@ -9,6 +9,7 @@ import { formatBytes, formatDuration, openConnections } from '../format.js';
 import { copyText } from '../lib/clipboard.js';
 import { entrancesOf, proxySettings } from '../lib/entrances.js';
 import { useNow } from '../lib/use-now.js';
+import { Address } from './Address.js';
 import { ErrorCard } from './ErrorCard.js';
 import { StateBadge, } from './StateBadge.js';
 import { TrafficChart } from './TrafficChart.js';
@@ -77,7 +78,7 @@ export function TunnelDetail(props: Props) {
   const saved = runnable(profile);
   const shown = status?.running ?? saved;
   const pending = status?.running != null && differs(status.running, saved);
-  const entrances = entrancesOf(shown, status?.forwards);
+  const entrances = entrancesOf(shown, status?.forwards, profile.name);
 
   useEffect(() => {
     if (state === 'stopped' || offline) {
@@ -139,7 +140,7 @@ export function TunnelDetail(props: Props) {
         {entrances.map((e) => (
           <li key={e.forward} className="entrance" data-entrance={e.forward}>
             <span className="entrance-kind">{e.kind === 'local' ? 'Local' : e.kind === 'dynamic' ? 'SOCKS proxy' : 'Remote'}</span>
-            <code className="entrance-address" data-testid="entrance-address">{e.kind === 'remote' ? e.label : e.address}</code>
+            <code className="entrance-address" data-testid="entrance-address"><Address value={e.address} />{e.kind === 'remote' ? ' on the server' : ''}</code>
             <span className="entrance-actions">
               <button type="button" className="quiet" aria-label={`Copy ${e.address}`} onClick={() => copy(e.address)}>Copy</button>
               {e.openUrl && running && !offline && (

@@ -3,6 +3,7 @@ import type { ErrorInfo } from '../../shared/errors.js';
 import type { Forward, Profile } from '../../shared/profile.js';
 import type { ForwardStatus, TunnelState } from '../../shared/tunnel.js';
 import { formatRate } from '../format.js';
+import { Address } from '../components/Address.js';
 import { buildFlow, type FlowNode, type FlowSegment } from './flow-model.js';
 
 interface Props {
@@ -26,7 +27,16 @@ function NodeBox({ node }: { node: FlowNode }) {
     <li className={`flow-node flow-${node.kind} flow-${node.condition}`} data-node={node.id} data-condition={node.condition} title={full}>
       <span className="flow-role">{node.role}</span>
       <span className="flow-label">{node.label}</span>
-      {node.address && <span className="flow-address">{node.address}</span>}
+      {node.address && (
+        <span className="flow-address">
+          {node.address.split(' and ').map((a, i) => (
+            <span key={a} className="flow-address-item">
+              {i > 0 && ' and '}
+              <Address value={a} />
+            </span>
+          ))}
+        </span>
+      )}
       {node.condition !== 'ok' && (
         <span className="flow-problem">
           <span aria-hidden="true">{node.condition === 'refused' ? '⊘ ' : '✕ '}</span>

@@ -17,6 +17,8 @@ export interface Entrance {
   exposed: boolean;
 }
 
+/** Names that say "this is a web page", for destinations on ports no list would guess. */
+const WEB_WORDS = /\b(web|www|https?|site|ui|dashboard|admin|grafana|kibana|jenkins|prometheus)\b/i;
 const WEB_PORTS = new Set([80, 443, 3000, 4200, 5000, 5173, 8000, 8008, 8080, 8081, 8088, 8443, 8888, 9000, 9090]);
 const TLS_PORTS = new Set([443, 8443]);
 const ALL_INTERFACES = new Set(['*', '', '0.0.0.0', '::']);
@@ -39,7 +41,7 @@ function localAddress(forward: Forward, status: ForwardStatus | undefined, gatew
   return { address: port === 0 ? `${bind.host}:${portText}` : formatHostPort(bind.host, port), exposed: !loopback };
 }
 
-export function entranceOf(profile: Profile, forward: Forward, index: number, status?: ForwardStatus): Entrance {
+export function entranceOf(profile: Profile, forward: Forward, index: number, status?: ForwardStatus, name = ''): Entrance {
   const listening = (status?.listening ?? []).map(displayListen);
   if (forward.kind === 'remote') {
     const bind = forward.bind;
@@ -62,7 +64,8 @@ export function entranceOf(profile: Profile, forward: Forward, index: number, st
   let openUrl: string | null = null;
   if (forward.kind === 'local' && !('socket' in forward.target) && !('socket' in forward.bind)) {
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
-    if (Number.isInteger(port) && port > 0 && (WEB_PORTS.has(forward.target.port) || WEB_PORTS.has(port))) {
+    const webby = WEB_PORTS.has(forward.target.port) || WEB_PORTS.has(port) || WEB_WORDS.test(name) || WEB_WORDS.test(forward.target.host);
+    if (Number.isInteger(port) && port > 0 && webby) {
       openUrl = `${TLS_PORTS.has(forward.target.port) ? 'https' : 'http'}://127.0.0.1:${port}/`;
     }
   }
@@ -77,8 +80,8 @@ export function entranceOf(profile: Profile, forward: Forward, index: number, st
   };
 }
 
-export function entrancesOf(profile: Profile, statuses: ForwardStatus[] | undefined): Entrance[] {
-  return profile.forwards.map((f, i) => entranceOf(profile, f, i, statuses?.[i]));
+export function entrancesOf(profile: Profile, statuses: ForwardStatus[] | undefined, name = ''): Entrance[] {
+  return profile.forwards.map((f, i) => entranceOf(profile, f, i, statuses?.[i], name));
 }
 
 /** What to paste into a program for a -D forward: the URL, curl, and the environment lines. */

@@ -20,7 +20,13 @@ export interface Explained {
 
 /** Which hop a message names ("alice@bastion:22: …"): matched by host and port. */
 export function hopOf(profile: Profile, message: string): number | null {
-  const hops = [...profile.jumps.map((j) => ({ host: j.host, port: j.port })), { host: profile.host, port: profile.port }];
+  const hops = [...profile.jumps.map((j) => ({ host: j.host, port: j.port, user: j.user })), { host: profile.host, port: profile.port, user: profile.user }];
+  // user@host:port first: a jump host and the server may share host and port (a bastion that
+  // forwards to itself, or a test); the user tells them apart.
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const h = hops[i]!;
+    if (h.user && message.includes(`${h.user}@${h.host}:${h.port}`)) return i;
+  }
   for (let i = hops.length - 1; i >= 0; i--) {
     const h = hops[i]!;
     if (message.includes(`@${h.host}:${h.port}`) || message.startsWith(`${h.host}:${h.port}`) || message.includes(` ${h.host}:${h.port}`)) return i;
