@@ -57,7 +57,7 @@ export function Dialog({ labelledBy, describedBy, role = 'dialog', onEscape, chi
       if (previous && document.contains(previous)) previous.focus();
       else if (label) {
         // The element was re-rendered meanwhile (the layout changed under the dialog): its twin.
-        document.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`)?.focus();
+        document.querySelector<HTMLElement>(`[aria-label="${label.replace(/["\\]/g, "\\$&")}"]`)?.focus();
       }
     };
   }, []);

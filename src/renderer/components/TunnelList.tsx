@@ -76,7 +76,8 @@ export function TunnelList({ profiles, status, stats, selected, offline = false,
   const focusRow = (id: string | undefined): void => {
     if (!id) return;
     setActive(id);
-    listRef.current?.querySelector<HTMLElement>(`[data-open="${CSS.escape(id)}"]`)?.focus();
+    // Ids are [A-Za-z0-9_-] (the contract checks): safe in a selector as they are.
+    listRef.current?.querySelector<HTMLElement>(`[data-open="${id}"]`)?.focus();
   };
 
   const onKey = useCallback(
