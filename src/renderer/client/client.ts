@@ -72,8 +72,11 @@ class WebSocketClient implements ContractClient {
     for (const l of this.linkListeners) l(connected);
   }
 
+  /** The listener hears the current state at once (the socket may have opened before anyone listened). */
   onConnection(listener: (connected: boolean) => void): () => void {
     this.linkListeners.add(listener);
+    if (this.connected) listener(true);
+    else if (this.failures > 0) listener(false);
     return () => this.linkListeners.delete(listener);
   }
 
