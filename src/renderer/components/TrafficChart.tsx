@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrafficPoint } from '../../shared/tunnel.js';
 import { formatBytes, formatRate } from '../format.js';
+import { useMedia } from '../lib/use-media.js';
 
 const SPANS = [
   { label: '1 min', seconds: 60 },
@@ -41,6 +42,8 @@ export function TrafficChart({ points, forwards, now }: Props) {
   const [forward, setForward] = useState<number | 'all'>('all');
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Canvas colours are read once per chart: a theme switch draws a new one.
+  const dark = useMedia('(prefers-color-scheme: dark)');
 
   const data = useMemo((): uPlot.AlignedData => {
     const from = now - span * 1000;
@@ -89,14 +92,14 @@ export function TrafficChart({ points, forwards, now }: Props) {
       chart.destroy();
       plot.current = null;
     };
-  }, []);
+  }, [dark]);
 
   useEffect(() => {
     const chart = plot.current;
     if (!chart) return;
     chart.setData(data, false);
     chart.setScale('x', { min: now / 1000 - span, max: now / 1000 });
-  }, [data, now, span]);
+  }, [data, now, span, dark]);
 
   const peakSent = Math.max(0, ...(data[1] as number[]));
   const peakReceived = Math.max(0, ...(data[2] as number[]));

@@ -122,7 +122,8 @@ export function TunnelDetail(props: Props) {
               {running && <span data-figure="reconnects">{status?.reconnects ?? 0} reconnect{status?.reconnects === 1 ? '' : 's'}</span>}
               {live && stats?.latencyMs != null && <span>SSH round trip {stats.latencyMs} ms</span>}
               {live && <span>{openConnections(stats?.connections ?? 0)}</span>}
-              {!running && status && state === 'stopped' && <span>stopped</span>}
+              {!running && status && status.since > 0 && state === 'failed' && <span>failed at {new Date(status.since).toLocaleTimeString()}</span>}
+              {!running && state === 'stopped' && <span>not running</span>}
             </>
           )}
         </p>
