@@ -165,6 +165,7 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
     await row('Web app').waitFor();
+    const stoppedHeight = (await row('Web app').boundingBox())!.height;
     await page.getByRole('button', { name: 'Start Web app' }).click();
     await row('Web app').locator('[data-state="up"]').waitFor({ timeout: 15_000 });
     // The address to use, never cut, in the row and the detail header.
@@ -184,6 +185,8 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     await page.locator('[data-figure="bytes-sent"]').filter({ hasNotText: /^0 B$/ }).waitFor({ timeout: 10_000 });
     await page.getByTestId('chart-summary').filter({ hasNotText: /received 0 B/ }).waitFor({ timeout: 10_000 });
     await shot('03-up-with-traffic');
+    // Rows keep their height whatever the state and the numbers.
+    expect((await row('Web app').boundingBox())!.height).toBe(stoppedHeight);
 
     // Search finds a tunnel by its port; no result says so.
     const search = page.getByRole('searchbox', { name: 'Search tunnels' });
