@@ -250,6 +250,8 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     await card.locator('.error-title', { hasText: "Can't find 'no-such-host.invalid' — typo or offline?" }).waitFor({ timeout: 15_000 });
     await page.getByTestId('retry-countdown').filter({ hasText: /Trying again in \d+ s\./ }).waitFor();
     expect(await card.count()).toBe(1);
+    // Not a plain amber "Reconnecting": the row says what is going on.
+    expect(await row('Typo').locator('.state').textContent()).toContain('Host not found, retrying');
     await audit('07-error-dns');
     const attempts = () => page.locator('.log li', { hasText: 'connecting: connecting to no-such-host.invalid' }).count();
     const seen = await attempts();

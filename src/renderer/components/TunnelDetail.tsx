@@ -13,7 +13,7 @@ import { Address } from './Address.js';
 import { ErrorCard } from './ErrorCard.js';
 import { StateBadge, } from './StateBadge.js';
 import { TrafficChart } from './TrafficChart.js';
-import { isRunning } from './TunnelList.js';
+import { isRunning, stateLabel } from './TunnelList.js';
 
 interface Props {
   client: ContractClient;
@@ -111,7 +111,7 @@ export function TunnelDetail(props: Props) {
         )}
         <div className="detail-title-line">
           <h2 id="detail-title">{profile.name}</h2>
-          <StateBadge state={state} unknown={offline} />
+          <StateBadge state={state} unknown={offline} {...(stateLabel(status) ? { label: stateLabel(status) } : {})} />
         </div>
         <p className="detail-facts" data-testid="detail-facts">
           {offline ? (

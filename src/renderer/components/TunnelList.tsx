@@ -26,6 +26,13 @@ interface Props {
 /** Trouble first: what needs the user sorts to the top. */
 const STATE_ORDER: Record<TunnelState, number> = { failed: 0, reconnecting: 1, degraded: 2, connecting: 3, up: 4, stopped: 5 };
 
+/** "Host not found" rather than "Reconnecting" while the name does not resolve; '' for the plain state word. */
+export function stateLabel(st: TunnelStatus | undefined): string {
+  if (st?.state === 'reconnecting' && st.error?.code === 'DNS_FAILED') return 'Host not found, retrying';
+  if (st?.state === 'reconnecting' && (st.error?.code === 'CONNECT_FAILED' || st.error?.code === 'TIMEOUT')) return 'Server not answering, retrying';
+  return '';
+}
+
 export function isRunning(state: TunnelState): boolean {
   return state !== 'stopped' && state !== 'failed';
 }
@@ -179,6 +186,8 @@ export function TunnelList({ profiles, status, stats, selected, offline = false,
 
 interface RowFigures {
   state: TunnelState;
+  /** Words for the badge when the state alone misleads (a typo retried forever is not just "Reconnecting"). */
+  label: string;
   entrances: string;
   firstAddress: string | null;
   rates: string;
@@ -192,6 +201,7 @@ function rowFigures(p: SavedProfile, st: TunnelStatus | undefined, s: TunnelStat
   const flowing = state === 'up' || state === 'degraded';
   return {
     state,
+    label: stateLabel(st),
     entrances: entrances.map((e) => e.label).join('  ·  '),
     firstAddress: entrances.find((e) => e.kind !== 'remote')?.address ?? entrances[0]?.address ?? null,
     rates: flowing ? `↑ ${formatRate(s?.sendRate ?? 0)}  ↓ ${formatRate(s?.receiveRate ?? 0)}` : '',
@@ -238,7 +248,7 @@ const TunnelRow = memo(function TunnelRow({ profile, figures: f, selected, tabSt
       >
         <span className="row-line">
           <strong className="tunnel-name">{name}</strong>
-          <StateBadge state={f.state} unknown={offline} />
+          <StateBadge state={f.state} unknown={offline} {...(f.label ? { label: f.label } : {})} />
         </span>
         <span className="row-entrances" data-figure="entrances">{f.entrances || 'no forwards'}</span>
         <span className="row-figures">
