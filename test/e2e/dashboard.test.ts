@@ -91,7 +91,7 @@ function listen(port: number): Promise<Server> {
 }
 
 // Each test audits its screens at three sizes in two themes (axe included): minutes, not seconds, on a busy machine.
-describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web and a real sshd', { timeout: 300_000 }, () => {
+describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web and a real sshd', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     keys = await makeClientKeys();
