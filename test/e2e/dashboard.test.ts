@@ -271,6 +271,12 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     expect(await page.locator('[data-node="jump0"]').textContent()).toContain('refused login');
     await card.getByRole('button', { name: 'Add password' }).waitFor();
     await audit('08-error-refused-login');
+    // Starting a failed tunnel again is not "stopped by the user".
+    const failures = () => page.locator('.log li', { hasText: 'failed: Permission denied' }).count();
+    const before = await failures();
+    await page.locator('.detail-actions').getByRole('button', { name: 'Start' }).click();
+    await expect.poll(failures, { timeout: 15_000 }).toBeGreaterThan(before);
+    expect(await page.locator('.log li', { hasText: 'stopped by the user' }).count()).toBe(0);
 
     // A port another program holds is caught when saving.
     const taken = await freePort();
@@ -407,6 +413,23 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     // The new engine runs nothing yet; the page says what it says.
     await row('Web app').locator('[data-state="stopped"]').waitFor();
     expectCleanScreens();
+  });
+
+  it('a SOCKS tunnel: Copy proxy settings gives a URL that works with curl as it is', async () => {
+    const socks = await freePort();
+    await newTunnel('Proxy', sshCommand(`-D ${socks}`));
+    await page.getByRole('button', { name: 'Start Proxy' }).click();
+    await row('Proxy').locator('[data-state="up"]').waitFor({ timeout: 15_000 });
+    await open('Proxy');
+    expect(await row('Proxy').locator('[data-figure="entrances"]').textContent()).toBe(`SOCKS 127.0.0.1:${socks}`);
+    await page.getByRole('button', { name: 'Copy proxy settings' }).click();
+    await page.locator('.toast', { hasText: `Copied socks5h://127.0.0.1:${socks}` }).waitFor();
+    const lines = String(await page.evaluate('navigator.clipboard.readText()')).split('\n');
+    expect(lines[0]).toBe(`socks5h://127.0.0.1:${socks}`);
+    const { stdout } = await run('curl', ['-sS', '--max-time', '5', '--proxy', lines[0]!, `http://127.0.0.1:${http.port}/`]);
+    expect(stdout).toBe('through the dashboard tunnel');
+    await page.getByRole('button', { name: 'Stop Proxy' }).click();
+    await row('Proxy').locator('[data-state="stopped"]').waitFor();
   });
 
   it('small things: favicon, --help for every command', async () => {

@@ -111,3 +111,11 @@ describe('editor helpers', () => {
     expect(suggestName(profileOf('ssh -D 1080 proxy'))).toBe('SOCKS via proxy');
   });
 });
+
+describe('Open in the browser (Electron)', () => {
+  it('only http(s) on loopback leaves the app', async () => {
+    const { isLoopbackWebUrl } = await import('../../src/main/app/app-controller.js');
+    expect(['http://127.0.0.1:8081/', 'https://localhost:8443/x', 'http://[::1]:80/'].map(isLoopbackWebUrl)).toEqual([true, true, true]);
+    expect(['file:///etc/passwd', 'http://example.com/', 'javascript:alert(1)', 'http://user:pw@127.0.0.1/', 'http://127.0.0.1.evil.com/'].map(isLoopbackWebUrl)).toEqual([false, false, false, false, false]);
+  });
+});
