@@ -32,7 +32,13 @@ describe('FlowDiagram', () => {
     const { container } = render(<FlowDiagram profile={p} forward={p.forwards[0]!} />);
     expect(container.querySelectorAll('.flow-tunnel').length).toBe(2);
     expect(container.querySelectorAll('.flow-plain').length).toBe(2);
-    expect([...container.querySelectorAll('.addr-port')].map((e) => e.textContent)).toContain(':18081');
+    // Short addresses never break; long host names may, but the port stays whole.
+    expect([...container.querySelectorAll('.addr-port')].map((e) => e.textContent)).toContain('127.0.0.1:18081');
+    cleanup();
+    const long = profileOf('ssh -L 1:h:2 me@a-rather-long-server-name.internal.example.com');
+    const l = render(<FlowDiagram profile={long} forward={long.forwards[0]!} />);
+    expect([...l.container.querySelectorAll('[data-node="server"] .addr-port')].map((e) => e.textContent)).toEqual([':22']);
+    expect(l.container.querySelector('[data-node="server"] .addr-user')!.textContent).toBe('me@');
   });
 
   it('warns once when the entrance is reachable from other machines', () => {

@@ -1,14 +1,33 @@
+/** Short hosts stay on one line with their port; longer ones may wrap inside the name only. */
+const KEEP_WHOLE = 28;
+
 /**
- * A host:port that may wrap only inside the host (long names), never inside or before the
- * port: "127.0.0.1:4222 1" would read as another address.
+ * A [user@]host:port that may wrap after the "@" or inside a long host name, never inside or
+ * before the port: "127.0.0.1:4222 1" would read as another address.
  */
 export function Address({ value, className }: { value: string; className?: string }) {
-  const m = /^(.*?)(:[0-9]+|:\(port chosen[^)]*\))$/.exec(value);
-  if (!m) return <span className={className}>{value}</span>;
+  const at = value.lastIndexOf('@');
+  const user = at >= 0 ? value.slice(0, at + 1) : '';
+  const rest = at >= 0 ? value.slice(at + 1) : value;
+  const m = /^(.*?)(:[0-9]+|:\(port chosen[^)]*\))$/.exec(rest);
   return (
     <span className={className} title={value}>
-      <span className="addr-host">{m[1]}</span>
-      <span className="addr-port">{m[2]}</span>
+      {user && (
+        <>
+          <span className="addr-user">{user}</span>
+          <wbr />
+        </>
+      )}
+      {!m ? (
+        rest
+      ) : m[1]!.length <= KEEP_WHOLE ? (
+        <span className="addr-port">{rest}</span>
+      ) : (
+        <>
+          <span className="addr-host">{m[1]}</span>
+          <span className="addr-port">{m[2]}</span>
+        </>
+      )}
     </span>
   );
 }
