@@ -68,6 +68,13 @@ export function App({ client }: { client: ContractClient }) {
     [],
   );
 
+  // A notice goes away by itself; one with Undo stays long enough to reach the button.
+  useEffect(() => {
+    if (!toast) return;
+    const timer = setTimeout(() => setToast((t) => (t?.id === toast.id ? null : t)), toast.undo ? 15_000 : 6_000);
+    return () => clearTimeout(timer);
+  }, [toast]);
+
   // Escape closes the editor or the import (dialogs handle their own Escape first).
   useEffect(() => {
     if (!editing && !importing) return;
@@ -260,7 +267,9 @@ export function App({ client }: { client: ContractClient }) {
           <h2 id="del-title">Delete {deleting.name}?</h2>
           <p id="del-body">
             {isRunning(deletingStatus?.state ?? 'stopped')
-              ? `It is running now: deleting stops it and closes its ${openConnections(state.stats[deleting.id]?.connections ?? 0).replace(/^no /, '0 ')}.`
+              ? (state.stats[deleting.id]?.connections ?? 0) > 0
+                ? `It is running now: deleting stops it and closes its ${openConnections(state.stats[deleting.id]!.connections)}.`
+                : 'It is running now: deleting stops it.'
               : 'It is not running.'}{' '}
             You can undo this right after.
           </p>
