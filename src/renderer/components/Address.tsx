@@ -1,9 +1,7 @@
-/** Short hosts stay on one line with their port; longer ones may wrap inside the name only. */
-const KEEP_WHOLE = 28;
-
 /**
- * A [user@]host:port that may wrap after the "@" or inside a long host name, never inside or
- * before the port: "127.0.0.1:4222 1" would read as another address.
+ * A [user@]host:port that wraps after the "@" first (a normal break opportunity), inside a host
+ * name only when it cannot fit otherwise (overflow-wrap's emergency breaks), never inside the
+ * port: "127.0.0.1:4222 1" would read as another address.
  */
 export function Address({ value, className }: { value: string; className?: string }) {
   const at = value.lastIndexOf('@');
@@ -20,8 +18,6 @@ export function Address({ value, className }: { value: string; className?: strin
       )}
       {!m ? (
         rest
-      ) : m[1]!.length <= KEEP_WHOLE ? (
-        <span className="addr-port">{rest}</span>
       ) : (
         <>
           <span className="addr-host">{m[1]}</span>
