@@ -68,6 +68,8 @@ export function TrafficChart({ points, forwards, now }: Props) {
     const opts: uPlot.Options = {
       width,
       height: 180,
+      // Room on the right for the last time label, which uPlot centres on its tick.
+      padding: [8, 40, 0, 0],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1024, max * 1.15)] } },
