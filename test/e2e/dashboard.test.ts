@@ -378,6 +378,13 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     await page.locator('.toast', { hasText: 'Imported 1 tunnel.' }).waitFor();
     await row('webtunnel').waitFor();
     expect(await page.getByRole('button', { name: /Group Imported|Imported/ }).first().getAttribute('aria-expanded')).toBe('true');
+
+    // An alias typed in the editor is shown beside what ~/.ssh/config resolves it to.
+    await page.getByRole('button', { name: 'New tunnel' }).first().click();
+    await page.getByLabel('ssh command (paste one)').fill(`ssh -N -L ${await freePort()}:127.0.0.1:80 webtunnel`);
+    await page.getByTestId('resolved').filter({ hasText: `webtunnel → 127.0.0.1:${sshd.port}` }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('form').count()).toBe(0);
     expectCleanScreens();
   });
 

@@ -21,6 +21,28 @@ interface Props {
   onCancel(): void;
 }
 
+/** Names as typed beside what ~/.ssh/config makes of them: "prod → 10.0.0.5:2222". */
+function Resolved({ typed, resolved }: { typed: Profile; resolved: Profile }) {
+  const pairs: [string, string][] = [];
+  if (typed.host !== resolved.host || typed.port !== resolved.port) pairs.push([typed.host, `${resolved.host}:${resolved.port}`]);
+  typed.jumps.forEach((j, i) => {
+    const r = resolved.jumps[i];
+    if (r && (r.host !== j.host || r.port !== j.port)) pairs.push([j.host, `${r.host}:${r.port}`]);
+  });
+  if (pairs.length === 0) return null;
+  return (
+    <p className="resolved" data-testid="resolved">
+      From ~/.ssh/config:{' '}
+      {pairs.map(([alias, to], i) => (
+        <span key={alias}>
+          {i > 0 && ', '}
+          <strong>{alias}</strong> → <code>{to}</code>
+        </span>
+      ))}
+    </p>
+  );
+}
+
 /** Warnings about ~/.ssh/config as a whole (not this host) go under a disclosure, not under every command. */
 const CONFIG_WIDE = /Match exec|was not run|Include .* (loop|not found)|\.ssh\/config:\d+: unknown/i;
 
@@ -39,6 +61,8 @@ export function ProfileEditor({ client, existing, running = false, initialComman
   const [lazy, setLazy] = useState(existing?.lazy ?? false);
   const [command, setCommand] = useState(initialCommand);
   const [parsed, setParsed] = useState<{ profile: Profile; warnings: string[] } | null>(null);
+  /** The same command read without ~/.ssh/config: the names as typed, to show beside what they resolve to. */
+  const [typed, setTyped] = useState<Profile | null>(null);
   const [commandError, setCommandError] = useState<string | null>(null);
   const [equivalent, setEquivalent] = useState('');
   const [password, setPassword] = useState('');
@@ -73,6 +97,9 @@ export function ProfileEditor({ client, existing, running = false, initialComman
       setParsed(r.value);
       setCommandError(null);
       setBusy([]);
+      const words = command.trim().split(/\s+/);
+      const raw = /(^|\s)-F\s*\S/.test(command) ? null : await client.invoke('ssh.parse', { command: [words[0], '-F', 'none', ...words.slice(1)].join(' ') });
+      if (live) setTyped(raw?.ok ? raw.value.profile : null);
       const e = await client.invoke('ssh.export', { profile: r.value.profile, name: 'tunnel' });
       if (live && e.ok) setEquivalent(e.value.command);
     }, 150);
@@ -168,6 +195,7 @@ export function ProfileEditor({ client, existing, running = false, initialComman
             Server: <strong>{parsed.profile.user ? `${parsed.profile.user}@` : ''}{parsed.profile.host}</strong> port {parsed.profile.port}
             {parsed.profile.jumps.length > 0 && <> via {parsed.profile.jumps.map((j) => j.host).join(' → ')}</>}
           </p>
+          {typed && <Resolved typed={typed} resolved={parsed.profile} />}
           <ul>
             {parsed.profile.forwards.map((f, i) => (
               <li key={i}>{describeForward(f)}</li>
