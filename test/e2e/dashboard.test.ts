@@ -425,6 +425,28 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     expectCleanScreens();
   });
 
+  it('a changed host key: both fingerprints side by side with the known_hosts file and line; no Retry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tv-other-key-'));
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
+    const other = (await run('ssh-keygen', ['-l', '-f', join(dir, 'other.pub')])).stdout.split(' ')[1]!;
+    const real = (await run('ssh-keygen', ['-l', '-f', `${sshd.hostKey}.pub`])).stdout.split(' ')[1]!;
+    const pub = (await import('node:fs')).readFileSync(join(dir, 'other.pub'), 'utf8').split(' ');
+    const wrong = join(dir, 'known_hosts');
+    writeFileSync(wrong, `# a comment\n[127.0.0.1]:${sshd.port} ${pub[0]} ${pub[1]}\n`);
+    await newTunnel('Changed', sshCommand(`-L ${await freePort()}:127.0.0.1:80`).replace(`UserKnownHostsFile=${knownHosts}`, `UserKnownHostsFile=${wrong}`));
+    await page.getByRole('button', { name: 'Start Changed' }).click();
+    await open('Changed');
+    const card = page.locator('.error-card');
+    await card.locator('.error-title', { hasText: 'presented a different host key than before' }).waitFor({ timeout: 15_000 });
+    const cells = await card.locator('.host-keys tr').allTextContents();
+    expect(cells[0]).toBe(`The server offeredssh-ed25519 ${real}`);
+    expect(cells[1]).toBe(`known_hosts has (${wrong}:2)ssh-ed25519 ${other}`);
+    expect(await card.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+    await card.getByRole('button', { name: 'Edit tunnel' }).waitFor();
+    await audit('13-host-key-changed');
+    expectCleanScreens();
+  });
+
   it('a SOCKS tunnel: Copy proxy settings gives a URL that works with curl as it is', async () => {
     const socks = await freePort();
     await newTunnel('Proxy', sshCommand(`-D ${socks}`));
