@@ -442,6 +442,7 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     expect(cells[0]).toBe(`The server offeredssh-ed25519 ${real}`);
     expect(cells[1]).toBe(`known_hosts has (${wrong}:2)ssh-ed25519 ${other}`);
     expect(await card.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+    expect(await page.locator('[data-node="server"]').getAttribute('data-condition')).toBe('untrusted');
     await card.getByRole('button', { name: 'Edit tunnel' }).waitFor();
     await audit('13-host-key-changed');
     expectCleanScreens();

@@ -60,7 +60,7 @@ describe('flow diagrams: the path each forward kind takes, and its sentence', ()
   it('a hop that answered and refused the login is "refused", the hops before it fine, the ones after not reached', () => {
     const { profile } = parseSshCommand('ssh -J alice@b1,bob@b2 -L 1:h:2 carol@s'.split(' '));
     const m = buildFlow(profile, profile.forwards[0]!, undefined, 'failed', { code: 'AUTH_FAILED', message: 'Permission denied for bob@b2:22: the server accepted none of the offered credentials (tried the key /k)' });
-    expect(m.nodes.filter((n) => n.kind === 'jump' || n.kind === 'server').map((n) => n.condition)).toEqual(['ok', 'refused', 'down']);
+    expect(m.nodes.filter((n) => n.kind === 'jump' || n.kind === 'server').map((n) => n.condition)).toEqual(['ok', 'refused', 'unreached']);
   });
 
   it.each([

@@ -19,7 +19,7 @@ interface Props {
   protocol?: string;
 }
 
-const CONDITION_WORDS = { ok: '', down: 'not reachable', refused: 'refused login' } as const;
+const CONDITION_WORDS = { ok: '', down: 'not reachable', unreached: 'not reached', refused: 'refused login', untrusted: 'host key not trusted' } as const;
 
 function NodeBox({ node }: { node: FlowNode }) {
   const full = [node.label, node.address, node.role].filter(Boolean).join(' — ');
@@ -39,7 +39,7 @@ function NodeBox({ node }: { node: FlowNode }) {
       )}
       {node.condition !== 'ok' && (
         <span className="flow-problem">
-          <span aria-hidden="true">{node.condition === 'refused' ? '⊘ ' : '✕ '}</span>
+          <span aria-hidden="true">{node.condition === 'down' || node.condition === 'unreached' ? '✕ ' : '⊘ '}</span>
           {CONDITION_WORDS[node.condition]}
         </span>
       )}

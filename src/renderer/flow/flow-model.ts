@@ -11,8 +11,8 @@ import { hopOf } from '../lib/explain-error.js';
  */
 export type NodeKind = 'apps' | 'computer' | 'jump' | 'server' | 'destination';
 
-/** ok; down (not reachable now); refused (answered, but refused the login). */
-export type NodeCondition = 'ok' | 'down' | 'refused';
+/** ok; down (not reachable now); refused (answered, but refused the login); untrusted (answered with a host key we do not trust). */
+export type NodeCondition = 'ok' | 'down' | 'unreached' | 'refused' | 'untrusted';
 
 export interface FlowNode {
   id: string;
@@ -61,12 +61,14 @@ function node(id: string, kind: NodeKind, label: string, address: string | null,
 export function buildFlow(profile: Profile, forward: Forward, status?: ForwardStatus, state: TunnelState = 'up', error: ErrorInfo | null = null): FlowModel {
   const server = profile.host;
   const sshDown = state === 'reconnecting' || state === 'failed';
-  const refusedHop = error?.code === 'AUTH_FAILED' ? hopOf(profile, error.message) : null;
+  // It answered, so it is not "down": it refused the login, or its host key is not trusted.
+  const answered: NodeCondition | null = error?.code === 'AUTH_FAILED' ? 'refused' : error?.code.startsWith('HOST_KEY_') ? 'untrusted' : null;
+  const refusedHop = answered ? (hopOf(profile, error!.message) ?? profile.jumps.length) : null;
   // Hops before the one that failed did answer; without knowing which, every hop is suspect.
   const failedHop = sshDown && error ? (hopOf(profile, error.message) ?? 0) : null;
   const hopCondition = (i: number): NodeCondition => {
     if (!sshDown) return 'ok';
-    if (refusedHop !== null) return i === refusedHop ? 'refused' : i < refusedHop ? 'ok' : 'down';
+    if (refusedHop !== null) return i === refusedHop ? answered! : i < refusedHop ? 'ok' : 'unreached';
     if (failedHop !== null) return i >= failedHop ? 'down' : 'ok';
     return 'down';
   };

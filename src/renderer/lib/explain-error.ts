@@ -29,7 +29,7 @@ export function hopOf(profile: Profile, message: string): number | null {
   }
   for (let i = hops.length - 1; i >= 0; i--) {
     const h = hops[i]!;
-    if (message.includes(`@${h.host}:${h.port}`) || message.startsWith(`${h.host}:${h.port}`) || message.includes(` ${h.host}:${h.port}`)) return i;
+    if (message.includes(`@${h.host}:${h.port}`) || message.startsWith(`${h.host}:${h.port}`) || message.includes(` ${h.host}:${h.port}`) || message.includes(`[${h.host}]:${h.port}`)) return i;
   }
   return null;
 }
