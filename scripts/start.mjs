@@ -19,7 +19,7 @@ try {
 }
 if (typeof electronPath !== 'string' || !existsSync(electronPath)) {
   console.error(
-    'tunnelvision: the Electron binary is not installed (offline install); run tunnels from the terminal instead: npx tunnelvision up -- ssh -N -L 8080:localhost:80 user@host',
+    'tunnelvision: the Electron binary is not installed (offline install). Open the same dashboard in your browser with: npx tunnelvision web   — or run a tunnel in the terminal: npx tunnelvision up -- ssh -N -L 8080:localhost:80 user@host',
   );
   process.exit(1);
 }

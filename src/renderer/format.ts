@@ -24,3 +24,15 @@ export function formatDuration(ms: number | null): string {
   const h = Math.floor(m / 60);
   return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
 }
+
+/** "3 open connections", "1 open connection", "no open connections". */
+export function openConnections(n: number): string {
+  if (n === 0) return 'no open connections';
+  return `${n} open connection${n === 1 ? '' : 's'}`;
+}
+
+/** Seconds left until `at`, for a countdown: "in 7 s", "now". */
+export function countdown(at: number, now: number): string {
+  const s = Math.ceil((at - now) / 1000);
+  return s <= 0 ? 'now' : `in ${s} s`;
+}

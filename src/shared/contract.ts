@@ -72,12 +72,20 @@ export const TunnelStatsSchema = z.object({
   forwards: z.array(z.object({ index: z.number(), ...Figures, udp: UdpFiguresSchema.optional() })),
 });
 
+const Timeline = {
+  since: z.number(),
+  upSince: z.number().nullable(),
+  retryAt: z.number().nullable(),
+  reconnects: z.number(),
+};
+
 export const TunnelStateChangeSchema = z.object({
   tunnel: z.string(),
   state: z.enum(TUNNEL_STATES),
   reason: z.string(),
   error: ErrorInfoSchema.nullable(),
   forwards: z.array(ForwardStatusSchema),
+  ...Timeline,
 });
 
 export const TunnelStatusSchema = z.object({
@@ -87,6 +95,16 @@ export const TunnelStatusSchema = z.object({
   error: ErrorInfoSchema.nullable(),
   forwards: z.array(ForwardStatusSchema),
   stats: TunnelStatsSchema.nullable(),
+  ...Timeline,
+  /** The profile the tunnel runs now — an edit saved since is not it until a restart. */
+  running: ProfileSchema.nullable(),
+});
+
+const TrafficPointSchema = z.object({
+  t: z.number(),
+  sent: z.number(),
+  received: z.number(),
+  forwards: z.array(z.object({ index: z.number(), sent: z.number(), received: z.number() })),
 });
 
 const LogLineSchema = z.object({
@@ -158,6 +176,15 @@ export const COMMANDS = {
   'tunnels.start': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
   'tunnels.stop': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
   'tunnels.restart': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
+  /** Retry now instead of waiting out the backoff; a failed tunnel is started again. */
+  'tunnels.retry': { input: z.strictObject({ id: Id }), output: TunnelStatusSchema },
+  /** The engine's traffic history of a tunnel (1 s points, the last 10 min), so a reload keeps it. */
+  'tunnels.history': { input: z.strictObject({ id: Id }), output: z.object({ intervalMs: z.number(), points: z.array(TrafficPointSchema) }) },
+  /** Which of a profile's local listen addresses another program holds now (checked before saving). */
+  'tunnels.checkBinds': {
+    input: z.strictObject({ profile: ProfileSchema, id: Id.optional() }),
+    output: z.object({ busy: z.array(z.object({ index: z.number(), address: z.string(), message: z.string() })) }),
+  },
   /** An ssh or autossh command line; tunnelvision's --udp-local/--udp-remote flags may stand anywhere in it. */
   'ssh.parse': {
     input: z.strictObject({ command: z.string().min(1).max(16_384) }),

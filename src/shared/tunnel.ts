@@ -83,6 +83,22 @@ export interface TunnelStateChange {
   reason: string;
   error: ErrorInfo | null;
   forwards: ForwardStatus[];
+  /** When the tunnel entered this state (epoch ms). */
+  since: number;
+  /** When the current SSH session came up; null without one. */
+  upSince: number | null;
+  /** When the scheduled retry fires, for a countdown; null unless reconnecting. */
+  retryAt: number | null;
+  /** Sessions re-established since the tunnel was started. */
+  reconnects: number;
+}
+
+/** One second of a tunnel's traffic: rates in bytes per second, whole tunnel and per forward. */
+export interface TrafficPoint {
+  t: number;
+  sent: number;
+  received: number;
+  forwards: { index: number; sent: number; received: number }[];
 }
 
 export interface LogLine {

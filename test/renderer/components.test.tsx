@@ -15,42 +15,57 @@ const profileOf = (cmd: string) => parseSshCommand(cmd.split(' ')).profile;
 
 describe('FlowDiagram', () => {
   it.each([
-    ['ssh -L 8080:example.org:80 gw', /Connections to localhost:8080 on this computer reach example.org:80 through gw/],
+    ['ssh -L 8080:example.org:80 gw', /Connections to 127.0.0.1:8080 on this computer reach example.org:80 through gw/],
     ['ssh -R 9000:localhost:3000 relay', /Connections to localhost:9000 on relay reach localhost:3000 through this computer/],
-    ['ssh -D 1080 proxy', /SOCKS proxy at localhost:1080 on this computer reach any host through proxy/],
+    ['ssh -D 1080 proxy', /SOCKS proxy at 127.0.0.1:1080 on this computer reach any host through proxy/],
     ['ssh -J b1,b2 -L 1:h:2 s', /through b1, b2 and s/],
-  ])('%s: an SVG named by its sentence, the sentence shown below', (cmd, sentence) => {
+  ])('%s: the path as boxes in order, the sentence below', (cmd, sentence) => {
     const p = profileOf(cmd);
-    render(<FlowDiagram profile={p} forward={p.forwards[0]!} />);
-    expect(screen.getByRole('img').getAttribute('aria-label')).toMatch(sentence);
+    const { container } = render(<FlowDiagram profile={p} forward={p.forwards[0]!} />);
     expect(screen.getByText(sentence)).toBeTruthy();
+    expect(container.querySelectorAll('.flow-node').length).toBe(buildFlowCount(p));
     expect(screen.queryByRole('note')).toBeNull();
   });
 
-  it('draws the SSH stretch as the tunnel and the rest as plain TCP', () => {
-    const p = profileOf('ssh -J b1 -L 1:h:2 s');
+  it('draws the SSH stretch as the tunnel and the rest as plain TCP, every port whole', () => {
+    const p = profileOf('ssh -J b1 -L 18081:h:2 s');
     const { container } = render(<FlowDiagram profile={p} forward={p.forwards[0]!} />);
     expect(container.querySelectorAll('.flow-tunnel').length).toBe(2);
     expect(container.querySelectorAll('.flow-plain').length).toBe(2);
-    expect(container.querySelectorAll('.flow-tube').length).toBe(2);
+    // Host names may break when they must; the port stays whole.
+    expect([...container.querySelectorAll('.addr-port')].map((e) => e.textContent)).toContain(':18081');
+    cleanup();
+    const long = profileOf('ssh -L 1:h:2 me@a-rather-long-server-name.internal.example.com');
+    const l = render(<FlowDiagram profile={long} forward={long.forwards[0]!} />);
+    expect([...l.container.querySelectorAll('[data-node="server"] .addr-port')].map((e) => e.textContent)).toEqual([':22']);
+    expect(l.container.querySelector('[data-node="server"] .addr-user')!.textContent).toBe('me@');
   });
 
-  it('warns when the entrance is reachable from other machines', () => {
-    const p = profileOf('ssh -L *:8080:h:80 s');
+  it('warns once when the entrance is reachable from other machines', () => {
+    const p = profileOf('ssh -g -D 1081 s');
     render(<FlowDiagram profile={p} forward={p.forwards[0]!} />);
-    expect(screen.getByRole('note').textContent).toMatch(/Other machines can connect to \*:8080/);
+    expect(screen.getAllByRole('note').map((n) => n.textContent)).toEqual(['⚠ Other machines can connect to *:1081 on this computer and use this tunnel.']);
   });
 
-  it('marks a hop that is down and animates while bytes flow', () => {
+  it('marks a hop that is down, moves only while bytes flow, greys a stopped tunnel and shows no rates', () => {
     const p = profileOf('ssh -L 1:h:2 s');
-    const down = render(<FlowDiagram profile={p} forward={p.forwards[0]!} state="reconnecting" />);
-    expect(down.container.querySelector('[data-node="server"]')!.classList.contains('flow-down')).toBe(true);
+    const down = render(<FlowDiagram profile={p} forward={p.forwards[0]!} state="reconnecting" sendRate={2048} />);
+    expect(down.container.querySelector('[data-node="server"]')!.getAttribute('data-condition')).toBe('down');
+    expect(down.container.querySelectorAll('.flow-active').length).toBe(0);
+    expect(down.container.textContent).not.toContain('KiB/s');
     cleanup();
     const live = render(<FlowDiagram profile={p} forward={p.forwards[0]!} sendRate={2048} receiveRate={0} />);
     expect(live.container.querySelectorAll('.flow-active').length).toBeGreaterThan(0);
-    expect(live.container.textContent).toContain('↑ 2.0 KiB/s');
+    expect(live.container.textContent).toContain('now sending 2.0 KiB/s');
+    cleanup();
+    const stopped = render(<FlowDiagram profile={p} forward={p.forwards[0]!} state="stopped" />);
+    expect(stopped.container.querySelector('.flow-stopped')).not.toBeNull();
   });
 });
+
+function buildFlowCount(p: ReturnType<typeof profileOf>): number {
+  return 3 + p.jumps.length + 1;
+}
 
 describe('ProfileEditor', () => {
   it('pasting an ssh command fills the form; the equivalent command follows live; save sends the parsed profile', async () => {
@@ -60,6 +75,7 @@ describe('ProfileEditor', () => {
     const save = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
     expect(save.disabled).toBe(true);
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Intranet' } });
+    expect(screen.queryByText('Give the tunnel a name')).toBeNull();
     fireEvent.change(screen.getByLabelText('ssh command (paste one)'), { target: { value: "ssh -N -L 8080:intranet:80 -J 'jump@bastion' me@gw" } });
     await screen.findByText('(local) localhost:8080 → intranet:80');
     await waitFor(() => expect(screen.getByTestId('equivalent-command').textContent).toBe('ssh -N -J jump@bastion -L 8080:intranet:80 -o ServerAliveInterval=15 -o ServerAliveCountMax=3 me@gw'));
@@ -105,23 +121,61 @@ describe('PromptDialog', () => {
 });
 
 describe('TunnelList', () => {
-  it('shows state in words, a labelled toggle, and moves with the arrow keys', () => {
-    const a = { ...newSavedProfile('Alpha', profileOf('ssh -D 1 a')), id: 'a' };
-    const b = { ...newSavedProfile('Beta', profileOf('ssh -D 2 b')), id: 'b' };
-    let selected: string | null = 'a';
+  const status = (id: string, state: 'up' | 'stopped', listening: string[] = []) => ({
+    id, state, reason: '', error: null, stats: null, since: 0, upSince: null, retryAt: null, reconnects: 0, running: null,
+    forwards: [{ index: 0, description: '', state: 'active' as const, error: null, listening, allocatedPort: null, note: null, probe: null }],
+  });
+
+  it('shows state in words, each entrance whole, a labelled toggle; one tab stop; arrows, Home/End move focus; Enter opens', () => {
+    const a = { ...newSavedProfile('Alpha', profileOf('ssh -D 1080 a')), id: 'a' };
+    const b = { ...newSavedProfile('Beta', profileOf('ssh -L 8081:web:80 b')), id: 'b' };
+    const c = { ...newSavedProfile('Gamma', profileOf('ssh -R 9000:localhost:3000 relay')), id: 'c' };
+    let selected: string | null = null;
     const toggles: [string, boolean][] = [];
-    const { rerender } = render(
-      <TunnelList profiles={[a, b]} status={{ a: { id: 'a', state: 'up', reason: '', error: null, forwards: [], stats: null } }} stats={{}} selected={selected} onSelect={(id) => (selected = id)} onToggle={(id, start) => toggles.push([id, start])} />,
+    render(
+      <TunnelList profiles={[a, b, c]} status={{ a: status('a', 'up', ['127.0.0.1:1080', '[::1]:1080']) }} stats={{}} selected={selected} onSelect={(id) => (selected = id)} onToggle={(id, start) => toggles.push([id, start])} />,
     );
-    expect(screen.getByRole('option', { name: /Alpha/ }).textContent).toContain('Up');
-    expect(screen.getByRole('option', { name: /Beta/ }).textContent).toContain('Stopped');
+    const rowOf = (name: string) => screen.getByText(name).closest('li')!;
+    expect(rowOf('Alpha').textContent).toContain('Up');
+    expect(rowOf('Alpha').querySelector('[data-figure="entrances"]')!.textContent).toBe('SOCKS 127.0.0.1:1080');
+    expect(rowOf('Beta').querySelector('[data-figure="entrances"]')!.textContent).toBe('127.0.0.1:8081');
+    expect(rowOf('Gamma').querySelector('[data-figure="entrances"]')!.textContent).toBe('relay:9000 on the server');
+    expect(rowOf('Beta').textContent).toContain('Stopped');
     fireEvent.click(screen.getByRole('button', { name: 'Stop Alpha' }));
     fireEvent.click(screen.getByRole('button', { name: 'Start Beta' }));
     expect(toggles).toEqual([['a', false], ['b', true]]);
-    fireEvent.keyDown(screen.getByRole('option', { name: /Alpha/ }), { key: 'ArrowDown' });
+    const opens = [...document.querySelectorAll<HTMLElement>('.row-open')];
+    expect(opens.map((o) => o.tabIndex)).toEqual([0, -1, -1]);
+    opens[0]!.focus();
+    fireEvent.keyDown(opens[0]!, { key: 'End' });
+    expect(document.activeElement).toBe(opens[2]);
+    fireEvent.keyDown(opens[2]!, { key: 'Home' });
+    expect(document.activeElement).toBe(opens[0]);
+    fireEvent.keyDown(opens[0]!, { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(opens[1]);
+    fireEvent.click(opens[1]!);
     expect(selected).toBe('b');
-    rerender(<TunnelList profiles={[a, b]} status={{}} stats={{}} selected={selected} onSelect={() => undefined} onToggle={() => undefined} />);
-    fireEvent.change(screen.getByRole('searchbox', { name: 'Search tunnels' }), { target: { value: 'bet' } });
-    expect(screen.queryByRole('option', { name: /Alpha/ })).toBeNull();
+    // No interactive element inside another.
+    expect(document.querySelector('button button, button a, a button')).toBeNull();
+  });
+
+  it('search matches names, hosts, ports, groups and tags; no result says so; sorts by state', () => {
+    const a = { ...newSavedProfile('Alpha', profileOf('ssh -L 8081:db:5432 prod'), { group: 'Work' }), id: 'a', tags: ['postgres'] };
+    const b = { ...newSavedProfile('Beta', profileOf('ssh -D 1080 b')), id: 'b' };
+    render(<TunnelList profiles={[a, b]} status={{ b: status('b', 'up') }} stats={{}} selected={null} onSelect={() => undefined} onToggle={() => undefined} />);
+    const search = screen.getByRole('searchbox', { name: 'Search tunnels' });
+    for (const q of ['8081', 'prod', 'work', 'postgres', 'db:5432']) {
+      fireEvent.change(search, { target: { value: q } });
+      expect(screen.queryByText('Alpha'), q).not.toBeNull();
+      expect(screen.queryByText('Beta'), q).toBeNull();
+    }
+    fireEvent.change(search, { target: { value: 'nothing-like-it' } });
+    expect(screen.getByRole('status').textContent).toMatch(/No tunnel matches “nothing-like-it”/);
+    fireEvent.change(search, { target: { value: '' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Sort tunnels by' }), { target: { value: 'state' } });
+    // Groups stay; inside the ungrouped section Beta (up) comes before nothing else, Work holds Alpha.
+    expect(screen.getByRole('button', { name: /Work/ }).getAttribute('aria-expanded')).toBe('true');
+    fireEvent.click(screen.getByRole('button', { name: /Work/ }));
+    expect(screen.queryByText('Alpha')).toBeNull();
   });
 });

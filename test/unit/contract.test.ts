@@ -15,6 +15,9 @@ const GOOD: Record<CommandName, unknown> = {
   'tunnels.start': { id: 'abc' },
   'tunnels.stop': { id: 'abc' },
   'tunnels.restart': { id: 'abc' },
+  'tunnels.retry': { id: 'abc' },
+  'tunnels.history': { id: 'abc' },
+  'tunnels.checkBinds': { profile, id: 'abc' },
   'ssh.parse': { command: 'ssh -L 1:h:2 host' },
   'ssh.export': { profile, name: 'x' },
   'sshConfig.import': {},
@@ -62,7 +65,7 @@ describe('the contract: event schemas', () => {
     const stats = { tunnel: 't', state: 'up', sessionOpen: true, latencyMs: 1.2, uptimeMs: 10, bytesSent: 1, bytesReceived: 2, connections: 0, totalConnections: 1, failedConnections: 0, sendRate: 0, receiveRate: 0, forwards: [] };
     expect(EVENTS.traffic.safeParse([stats]).success).toBe(true);
     expect(EVENTS.traffic.safeParse([{ ...stats, state: 'exploded' }]).success).toBe(false);
-    expect(EVENTS['tunnel.state'].safeParse({ tunnel: 't', state: 'up', reason: 'r', error: null, forwards: [] }).success).toBe(true);
+    expect(EVENTS['tunnel.state'].safeParse({ tunnel: 't', state: 'up', reason: 'r', error: null, forwards: [], since: 1, upSince: null, retryAt: null, reconnects: 0 }).success).toBe(true);
     expect(EVENTS['tunnel.state'].safeParse({ tunnel: 't', state: 'up', reason: 'r', error: { code: 'NOPE', message: 'm' }, forwards: [] }).success).toBe(false);
     expect(EVENTS.prompt.safeParse({ id: 'q', tunnel: 't', kind: 'host-key', host: 'h', port: 22, hop: 0, keyType: 'ssh-ed25519', fingerprint: 'SHA256:x', otherTypes: [] }).success).toBe(true);
     expect(EVENTS.prompt.safeParse({ id: 'q', tunnel: 't', kind: 'magic' }).success).toBe(false);

@@ -14,11 +14,13 @@ describe('flow diagrams: the path each forward kind takes, and its sentence', ()
     expect(m.nodes.map((n) => n.kind)).toEqual(['apps', 'computer', 'server', 'destination']);
     expect(m.segments.map((s) => `${s.from}>${s.to}:${s.encrypted ? 'ssh' : 'tcp'}`)).toEqual(['apps>computer:tcp', 'computer>server:ssh', 'server>destination:tcp']);
     expect(m.sentence).toBe('Connections to 127.0.0.1:8080 on this computer reach example.org:80 through ssh-server; example.org sees them coming from ssh-server.');
+    // Alias on one line, address on the next.
+    expect(m.nodes.find((n) => n.id === 'server')).toMatchObject({ label: 'ssh-server', address: 'ssh-server:22' });
     expect(m.exposure).toBeNull();
   });
 
   it('-L to localhost means the server itself', () => {
-    expect(flow('ssh -L 5432:localhost:5432 db').sentence).toBe('Connections to localhost:5432 on this computer reach port 5432 on db itself through db; db sees them coming from db.');
+    expect(flow('ssh -L 5432:localhost:5432 db').sentence).toBe('Connections to 127.0.0.1:5432 on this computer reach port 5432 on db itself through db; to db they are local connections.');
   });
 
   it('jump chains: every hop is inside the tunnel, named in order', () => {
@@ -32,7 +34,7 @@ describe('flow diagrams: the path each forward kind takes, and its sentence', ()
     const m = flow('ssh -R 9000:localhost:3000 relay');
     expect(m.nodes.map((n) => n.id)).toEqual(['apps', 'server', 'computer', 'destination']);
     expect(m.segments.find((s) => s.encrypted)).toEqual({ from: 'server', to: 'computer', encrypted: true });
-    expect(m.sentence).toBe('Connections to localhost:9000 on relay reach localhost:3000 through this computer; this computer sees them coming from this computer.');
+    expect(m.sentence).toBe('Connections to localhost:9000 on relay reach localhost:3000 through this computer; to it they come from this computer itself.');
   });
 
   it('-R port 0 shows the port the server allocated', () => {
@@ -41,8 +43,24 @@ describe('flow diagrams: the path each forward kind takes, and its sentence', ()
 
   it('-D: the destination is *:*', () => {
     const m = flow('ssh -D 1080 proxy');
-    expect(m.nodes.at(-1)!.label).toBe('*:*');
-    expect(m.sentence).toBe('Programs using the SOCKS proxy at localhost:1080 on this computer reach any host through proxy; those hosts see them coming from proxy.');
+    expect(m.nodes.at(-1)!.label).toBe('any host');
+    expect(m.sentence).toBe('Programs using the SOCKS proxy at 127.0.0.1:1080 on this computer reach any host through proxy; those hosts see them coming from proxy.');
+  });
+
+  it('-g -D 1081 is drawn listening on all interfaces, with the real listening addresses when running', () => {
+    const stopped = flow('ssh -g -D 1081 proxy');
+    expect(stopped.sentence).toContain('SOCKS proxy at *:1081');
+    expect(stopped.exposure).toMatch(/Other machines can connect to \*:1081/);
+    const running = flow('ssh -g -D 1081 proxy', { listening: ['[::]:1081'] });
+    expect(running.nodes.find((n) => n.id === 'computer')!.address).toBe('*:1081');
+    const loopback = flow('ssh -D 1080 proxy', { listening: ['127.0.0.1:1080', '[::1]:1080'] });
+    expect(loopback.nodes.find((n) => n.id === 'computer')!.address).toBe('127.0.0.1:1080 and [::1]:1080');
+  });
+
+  it('a hop that answered and refused the login is "refused", the hops before it fine, the ones after not reached', () => {
+    const { profile } = parseSshCommand('ssh -J alice@b1,bob@b2 -L 1:h:2 carol@s'.split(' '));
+    const m = buildFlow(profile, profile.forwards[0]!, undefined, 'failed', { code: 'AUTH_FAILED', message: 'Permission denied for bob@b2:22: the server accepted none of the offered credentials (tried the key /k)' });
+    expect(m.nodes.filter((n) => n.kind === 'jump' || n.kind === 'server').map((n) => n.condition)).toEqual(['ok', 'refused', 'unreached']);
   });
 
   it.each([

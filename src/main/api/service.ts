@@ -18,6 +18,7 @@ import { runnable } from '../../shared/saved-profile.js';
 import { importablePath } from './import-path.js';
 import { PromptBroker } from './prompt-broker.js';
 import { splitShellWords } from './shell-words.js';
+import { busyListenAddresses } from './bind-check.js';
 
 type Handlers = { [C in CommandName]: (input: CommandOutputInput<C>) => Promise<CommandOutput<C>> };
 type CommandOutputInput<C extends CommandName> = import('zod').infer<(typeof COMMANDS)[C]['input']>;
@@ -116,15 +117,10 @@ export class ApiService extends EventEmitter<ServiceEvents> {
   }
 
   private status(id: string, tunnel: Tunnel | undefined): TunnelStatus {
-    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null };
-    return {
-      id,
-      state: tunnel.getState(),
-      reason: tunnel.lastReason,
-      error: tunnel.error,
-      forwards: tunnel.forwardStatuses(),
-      stats: tunnel.getState() === 'stopped' ? null : tunnel.stats(),
-    };
+    if (!tunnel) return { id, state: 'stopped', reason: 'not running', error: null, forwards: [], stats: null, since: Date.now(), upSince: null, retryAt: null, reconnects: 0, running: null };
+    const { tunnel: _id, ...change } = tunnel.stateChange();
+    const stopped = tunnel.getState() === 'stopped';
+    return { id, ...change, stats: stopped ? null : tunnel.stats(), running: stopped ? null : tunnel.profile };
   }
 
   private tunnel(id: string): Tunnel {
@@ -187,6 +183,17 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.withdraw(id);
       return this.startTunnel(await this.options.store.get(id));
     },
+    'tunnels.retry': async ({ id }) => {
+      const t = this.manager.get(id);
+      if (t && t.getState() === 'reconnecting') {
+        t.nudge();
+        return this.status(id, t);
+      }
+      if (t && t.getState() !== 'failed' && t.getState() !== 'stopped') return this.status(id, t);
+      return this.startTunnel(await this.options.store.get(id));
+    },
+    'tunnels.history': async ({ id }) => ({ intervalMs: this.manager.tickMs, points: this.manager.history(id) }),
+    'tunnels.checkBinds': async ({ profile, id }) => ({ busy: await busyListenAddresses(profile, id ? this.manager.get(id) : undefined) }),
     'ssh.parse': async ({ command }) => {
       const words = splitShellWords(command);
       const udp = UdpFlags.extract(words);

@@ -9,6 +9,15 @@ import { TrayController } from './tray.js';
 
 const NETWORK_POLL_MS = 3000;
 
+export function isLoopbackWebUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
 export interface AppOptions {
   store: ProfileStore;
   /** The built renderer's folder, served as app://tunnelvision/. */
@@ -64,7 +73,12 @@ export async function startApp(electron: ElectronApi, options: AppOptions): Prom
     });
     w.webContents.on('will-navigate', (event) => event.preventDefault());
     w.webContents.on('will-redirect', (event) => event.preventDefault());
-    w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // The window itself never opens anything; "Open" on a web tunnel goes to the user's browser,
+    // and only for http(s) on loopback — the entrances the dashboard shows.
+    w.webContents.setWindowOpenHandler(({ url }) => {
+      if (isLoopbackWebUrl(url)) void electron.shell?.openExternal(url);
+      return { action: 'deny' };
+    });
     w.on('close', (event: ElectronEvent) => {
       if (quitting) return;
       event.preventDefault();

@@ -16,4 +16,6 @@ export interface ElectronApi {
   session: { defaultSession: Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
   net: Pick<typeof Electron.net, 'isOnline'>;
   protocol: Pick<Electron.Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
+  /** For the dashboard's "Open" on a web-looking tunnel: loopback http(s) only, in the user's browser. */
+  shell?: Pick<Electron.Shell, 'openExternal'>;
 }

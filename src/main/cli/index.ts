@@ -16,7 +16,7 @@ import { runnable } from '../../shared/saved-profile.js';
 import { secretCommand } from './secret-command.js';
 import { webCommand } from './web-command.js';
 import { runUp } from './up.js';
-import { USAGE } from './usage.js';
+import { USAGE, commandUsage } from './usage.js';
 import { jsonLine, print, say } from './terminal-text.js';
 
 /** Bad input exits 2 with one line on stderr; never a stack trace. */
@@ -103,6 +103,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const store = (): ProfileStore => new ProfileStore(configDir ?? defaultConfigDir());
   const [command, ...args] = argv;
+  // `tunnelvision web --help`: the options come before any `--`, so a -h inside an ssh command
+  // line after `--` is never taken for ours.
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (command !== undefined && (own.includes('--help') || own.includes('-h'))) {
+    const text = commandUsage(command);
+    if (text === null) throw new TunnelError('BAD_ARGUMENT', `unknown command '${command}' (try: tunnelvision help)`);
+    print(`${text}\n`);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case 'help':

@@ -42,3 +42,16 @@ Examples:
   tunnelvision up --udp-local 5353:127.0.0.1:53 -- ssh user@server
 
 Exit codes: 0 done, 1 the tunnel failed, 2 bad command line.`;
+
+/** `tunnelvision <command> --help`: that command's lines of USAGE, or null for an unknown command. */
+export function commandUsage(command: string): string | null {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^ {2}tunnelvision /.test(line)) inside = line.startsWith(`  tunnelvision ${command} `) || line === `  tunnelvision ${command}`;
+    else if (!/^ {4,}/.test(line)) inside = false;
+    if (inside) out.push(line);
+  }
+  return out.length > 0 ? `Usage:\n${out.join('\n')}` : null;
+}

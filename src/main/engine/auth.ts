@@ -20,6 +20,8 @@ export interface AuthOptions {
   /** Stops the handshake clock while a person types. */
   pauseTimer: <T>(work: Promise<T>) => Promise<T>;
   log: (message: string) => void;
+  /** Filled with what was offered, in order ("keys from ssh-agent", "the key ~/.ssh/id_ed25519"), for the failure message. */
+  tried?: string[];
 }
 
 /** NumberOfPasswordPrompts' default. */
@@ -125,6 +127,7 @@ export function makeAuthHandler(options: AuthOptions): (methodsLeft: Authenticat
           const auth = await attempt.run();
           if (auth) {
             options.log(`trying ${attempt.label}`); // what ssh -v says it offers; never the secret
+            if (options.tried && !options.tried.includes(attempt.label)) options.tried.push(attempt.label);
             return next(auth);
           }
         }
@@ -137,6 +140,7 @@ export function makeAuthHandler(options: AuthOptions): (methodsLeft: Authenticat
   };
 }
 
-export function authFailedError(user: string, host: string, port: number): TunnelError {
-  return new TunnelError('AUTH_FAILED', `Permission denied for ${user}@${host}:${port}: the server accepted none of the offered credentials`);
+export function authFailedError(user: string, host: string, port: number, tried: string[] = []): TunnelError {
+  const what = tried.length > 0 ? `tried ${tried.join(', ')}` : 'no credential could be offered (no agent, no readable key, nobody to ask for a password)';
+  return new TunnelError('AUTH_FAILED', `Permission denied for ${user}@${host}:${port}: the server accepted none of the offered credentials (${what})`);
 }

@@ -109,7 +109,7 @@ export class HostKeyVerifier {
           `The ${type} host key of ${this.describe()} (${fp}) is marked @revoked in ${result.entry.file}:${result.entry.line}`,
         );
       case 'mismatch': {
-        const where = result.entries.map((e) => `${e.file}:${e.line}`).join(', ');
+        const where = result.entries.map((e) => `${e.file}:${e.line} (${e.keyType} ${fingerprint(e.key)})`).join(', ');
         throw new TunnelError(
           'HOST_KEY_MISMATCH',
           `REMOTE HOST IDENTIFICATION HAS CHANGED for ${this.describe()}: it offered ${type} ${fp}, ` +

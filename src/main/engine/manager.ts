@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { TunnelError } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
-import type { LogLine, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
+import type { LogLine, TrafficPoint, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import type { Prompter } from './prompts.js';
+import { TrafficHistory } from './traffic-history.js';
 import { Tunnel, type TunnelOptions } from './tunnel.js';
 
 export interface ManagerEvents {
@@ -21,6 +22,8 @@ export interface ManagerOptions {
 /** Many tunnels → one event stream. The app, the web mode and the CLI all sit on this. */
 export class TunnelManager extends EventEmitter<ManagerEvents> {
   private readonly tunnels = new Map<string, Tunnel>();
+  /** Per tunnel id, kept across restarts of the tunnel. */
+  private readonly histories = new Map<string, TrafficHistory>();
   private readonly ticker: NodeJS.Timeout;
 
   constructor(private readonly options: ManagerOptions = {}) {
@@ -31,8 +34,33 @@ export class TunnelManager extends EventEmitter<ManagerEvents> {
 
   private tick(): void {
     const now = Date.now();
-    const batch = [...this.tunnels.values()].filter((t) => t.getState() !== 'stopped').map((t) => t.stats(now));
+    const batch: TunnelStats[] = [];
+    for (const t of this.tunnels.values()) {
+      const history = this.historyOf(t.id);
+      if (t.getState() === 'stopped') {
+        history.pause();
+        continue;
+      }
+      const stats = t.stats(now);
+      history.record(now, stats);
+      batch.push(stats);
+    }
     if (batch.length > 0) this.emit('stats', batch);
+  }
+
+  private historyOf(id: string): TrafficHistory {
+    let h = this.histories.get(id);
+    if (!h) this.histories.set(id, (h = new TrafficHistory()));
+    return h;
+  }
+
+  /** The engine's traffic history of tunnel `id`, one point per tick. */
+  history(id: string): TrafficPoint[] {
+    return this.histories.get(id)?.list() ?? [];
+  }
+
+  get tickMs(): number {
+    return this.options.tickMs ?? 1000;
   }
 
   get(id: string): Tunnel | undefined {
@@ -48,8 +76,12 @@ export class TunnelManager extends EventEmitter<ManagerEvents> {
    * when the tunnel is up, failed, or retrying (see its state).
    */
   async start(id: string, profile: Profile, tunnelOptions?: TunnelOptions): Promise<Tunnel> {
-    await this.tunnels.get(id)?.stop();
-    const tunnel = new Tunnel(id, profile, tunnelOptions ?? (this.options.prompter ? { prompter: this.options.prompter } : {}));
+    const previous = this.tunnels.get(id);
+    const wasRunning = previous !== undefined && previous.getState() !== 'stopped' && previous.getState() !== 'failed';
+    if (wasRunning) await previous.stop('restarting');
+    previous?.removeAllListeners();
+    const options = tunnelOptions ?? (this.options.prompter ? { prompter: this.options.prompter } : {});
+    const tunnel = new Tunnel(id, profile, { ...options, ...(previous ? { carryLog: previous.logs() } : {}) });
     tunnel.on('state', (s) => this.emit('state', s));
     tunnel.on('log', (l) => this.emit('log', l));
     this.tunnels.set(id, tunnel);

@@ -45,12 +45,12 @@ export const CHANNEL_OPEN_TIMEOUT_MS = 30_000;
 type Ssh2Error = Error & { level?: string; code?: unknown };
 
 /** What the SSH client said, as a stable code. */
-function ssh2ErrorToTunnelError(err: Ssh2Error, hop: Hop): TunnelError {
+function ssh2ErrorToTunnelError(err: Ssh2Error, hop: Hop, tried: string[] = []): TunnelError {
   if (err instanceof TunnelError) return err; // e.g. a ProxyCommand that died, passed through ssh2
   const where = `${hop.user}@${hop.host}:${hop.port}`;
   switch (err.level) {
     case 'client-authentication':
-      return authFailedError(hop.user, hop.host, hop.port);
+      return authFailedError(hop.user, hop.host, hop.port, tried);
     case 'client-timeout':
       return new TunnelError('KEEPALIVE_TIMEOUT', `${where}: the server stopped answering keepalives`);
     case 'handshake':
@@ -117,6 +117,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
   const { profile, log } = options;
   const what = `${hop.host}:${hop.port}`;
   const client = new Client();
+  const tried: string[] = [];
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -153,7 +154,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         log('debug', `${what}: ssh-agent: ${err.message}`);
         return;
       }
-      if (!settled) fail(earlyFailure ?? ssh2ErrorToTunnelError(err, hop));
+      if (!settled) fail(earlyFailure ?? ssh2ErrorToTunnelError(err, hop, tried));
     });
     client.once('close', () => {
       if (!settled) {
@@ -201,6 +202,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         prompter: options.prompter,
         pauseTimer: timer.during,
         log: (m) => log('debug', `${what}: ${m}`),
+        tried,
       }),
       algorithms: {
         serverHostKey: verifier.preferredAlgorithms() as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],

@@ -49,6 +49,8 @@ export interface TunnelOptions {
   resolveProfile?: (profile: Profile) => { profile: Profile; warnings: string[] };
   /** Interpreters the UDP relay may use on the server, in order (default perl, then python3). */
   udpRelayInterpreters?: readonly RelayInterpreter[];
+  /** Log lines of the tunnel this one replaces (a restart keeps the story in one place). */
+  carryLog?: LogLine[];
 }
 
 export interface TunnelEvents {
@@ -66,6 +68,11 @@ const REACHABILITY_POLL_MS = 500;
 /** A forward that worked this long before failing again is restarted without extra delay. */
 const FORWARD_STABLE_MS = 60_000;
 /** Failures where the server did not answer TCP at all; see scheduleRetry. */
+function formatSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECT_FAILED', 'DNS_FAILED', 'TIMEOUT']);
 
 /**
@@ -106,6 +113,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private retrying: SshSession | null = null;
   /** Backoff for forwards that fail mid-session (a relay that keeps dying), and when one last did. */
   private forwardFailures: { session: SshSession; backoff: Backoff; lastAt: number } | null = null;
+  private stateSince = Date.now();
+  /** When the waiting retry fires, for a live countdown; null when none is scheduled. */
+  private retryAt: number | null = null;
+  /** Since when the tunnel has been trying to get back; null while up. */
+  private downSince: number | null = null;
 
   constructor(readonly id: string, readonly profile: Profile, private readonly options: TunnelOptions = {}) {
     super();
@@ -139,6 +151,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       }
     });
     this.runners.forEach((r) => this.rates.set(r.index, new RateWindow()));
+    if (options.carryLog) this.logLines.push(...options.carryLog.slice(-LOG_LINES_KEPT));
   }
 
   getState(): TunnelState {
@@ -198,12 +211,31 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   lastReason = 'not started';
 
   private setState(state: TunnelState, reason: string, error: TunnelError | ErrorInfo | null = null): void {
+    if (state !== this.state) this.stateSince = Date.now();
     this.state = state;
     this.lastReason = reason;
+    if (state !== 'reconnecting') this.retryAt = null;
     const info = error === null ? null : error instanceof TunnelError ? error.toInfo() : error;
-    if (info) this.lastError = info;
+    // What is wrong now, not what once was: a recovered tunnel shows no old error. While it
+    // is connecting again, the failure that made it reconnect stays the thing to know.
+    if (info || state === 'up' || state === 'degraded' || state === 'stopped') this.lastError = info;
     this.log(state === 'failed' ? 'error' : 'info', `${state}: ${reason}`);
-    this.emit('state', { tunnel: this.id, state, reason, error: info, forwards: this.forwardStatuses() });
+    this.emit('state', this.stateChange());
+  }
+
+  /** The tunnel's state as events and status replies carry it. */
+  stateChange(): TunnelStateChange {
+    return {
+      tunnel: this.id,
+      state: this.state,
+      reason: this.lastReason,
+      error: this.lastError,
+      forwards: this.forwardStatuses(),
+      since: this.stateSince,
+      upSince: this.sessionSince,
+      retryAt: this.retryAt,
+      reconnects: Math.max(0, this.sessionsSeen - 1),
+    };
   }
 
   private isCurrent(generation: number): boolean {
@@ -232,6 +264,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.lastError = null;
     this.sessionsSeen = 0;
     this.firstSessionAt = null;
+    this.downSince = null;
     this.setState('connecting', this.profile.lazy ? 'binding listeners' : `connecting to ${this.describeServer()}`);
     for (const runner of this.runners) {
       if (runner.forward.kind === 'remote') continue;
@@ -370,6 +403,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** up, or degraded while a remote forward or a probed destination is not working. */
   private reportUp(problem: TunnelError | ErrorInfo | null): void {
+    if (this.downSince !== null) {
+      this.log('info', `recovered after ${formatSeconds(Date.now() - this.downSince)}`);
+      this.downSince = null;
+    }
     const statuses = this.forwardStatuses();
     const failedRemote = statuses.filter((f, i) => f.state === 'failed' && this.runners[i]!.serverSide);
     const probeDown = statuses.filter((f) => f.probe === 'down');
@@ -499,6 +536,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   private scheduleRetry(generation: number, info: ErrorInfo): void {
     const delay = this.backoff.next();
+    this.downSince ??= Date.now();
+    this.retryAt = Date.now() + delay;
     this.setState('reconnecting', `${info.message}; retrying in ${(delay / 1000).toFixed(1)} s`, info);
     const abort = new AbortController();
     const wake = (): void => {
@@ -648,10 +687,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   /** Stops the tunnel: listeners closed, remote forwards cancelled, session ended. */
-  async stop(): Promise<void> {
+  async stop(reason = 'stopped by the user'): Promise<void> {
     if (this.state === 'stopped') return;
     await this.shutdown();
-    this.setState('stopped', 'stopped by the user');
+    this.setState('stopped', reason);
   }
 
   private remoteRunners(): RemoteForwardRunner[] {

@@ -10,6 +10,7 @@ import { contentType, rendererFilePath, rendererPolicy } from './renderer-files.
 export interface WebServer {
   url: string;
   port: number;
+  token: string;
   close(): Promise<void>;
 }
 
@@ -55,8 +56,8 @@ function securityHeaders(port: number): Record<string, string> {
  * never reaches a log or a Referer) and an Origin of this very server: another web page, or
  * another local user without the token, cannot drive the tunnels.
  */
-export async function startWebServer(service: ApiService, staticDir: string, port = 0): Promise<WebServer> {
-  const token = randomBytes(24).toString('base64url');
+export async function startWebServer(service: ApiService, staticDir: string, port = 0, options: { token?: string } = {}): Promise<WebServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
   let actualPort = 0;
   const sockets = new Set<Socket>();
 
@@ -174,6 +175,7 @@ export async function startWebServer(service: ApiService, staticDir: string, por
   actualPort = (http.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${actualPort}/#token=${token}`,
+    token,
     port: actualPort,
     close: async () => {
       for (const ws of wss.clients) ws.terminate();

@@ -14,14 +14,27 @@ declare global {
 
 type Listener = (payload: unknown) => void;
 
-/** The contract over the `web` mode's WebSocket; reconnects, and queues calls until open. */
+const LOST: Result<never> = { ok: false, error: { code: 'CONNECTION_LOST', message: 'the connection to the Tunnelvision engine was lost' } };
+
+/** Loopback is cheap: try again at once, then every second — the page must notice the engine's return fast. */
+const RETRY_MS = [250, 500, 1000];
+
+/**
+ * The contract over the `web` mode's WebSocket. It says at once when the engine is lost
+ * (`onConnection(false)`), keeps trying the same address, and says when it is back. Calls made
+ * while it is down fail at once with CONNECTION_LOST instead of waiting for an engine that may
+ * never return — the page disables its actions meanwhile.
+ */
 class WebSocketClient implements ContractClient {
+  readonly linkEvents = true as const;
+  private readonly linkListeners = new Set<(connected: boolean) => void>();
+  private connected = false;
+  private failures = 0;
   private ws: WebSocket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, (r: Result<unknown>) => void>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private queue: string[] = [];
-  private retryMs = 500;
 
   constructor(
     private readonly url: string,
@@ -34,10 +47,10 @@ class WebSocketClient implements ContractClient {
     const ws = new WebSocket(this.url, this.protocols);
     this.ws = ws;
     ws.onopen = () => {
-      this.retryMs = 500;
+      this.failures = 0;
       for (const m of this.queue) ws.send(m);
       this.queue = [];
-      this.emit('connection', { connected: true });
+      this.setConnected(true);
     };
     ws.onmessage = (e) => {
       const msg = JSON.parse(String(e.data)) as { id?: number; result?: Result<unknown>; event?: string; payload?: unknown };
@@ -48,12 +61,26 @@ class WebSocketClient implements ContractClient {
       }
     };
     ws.onclose = () => {
-      this.emit('connection', { connected: false });
-      for (const [, resolve] of this.pending) resolve({ ok: false, error: { code: 'CONNECTION_LOST', message: 'the connection to tunnelvision was lost' } });
+      this.setConnected(false);
+      for (const [, resolve] of this.pending) resolve(LOST);
       this.pending.clear();
-      setTimeout(() => this.open(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 10_000);
+      this.queue = [];
+      setTimeout(() => this.open(), RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)]);
     };
+  }
+
+  private setConnected(connected: boolean): void {
+    if (connected === this.connected && connected) return;
+    this.connected = connected;
+    for (const l of this.linkListeners) l(connected);
+  }
+
+  /** The listener hears the current state at once (the socket may have opened before anyone listened). */
+  onConnection(listener: (connected: boolean) => void): () => void {
+    this.linkListeners.add(listener);
+    if (this.connected) listener(true);
+    else if (this.failures > 0) listener(false);
+    return () => this.linkListeners.delete(listener);
   }
 
   private emit(event: string, payload: unknown): void {
@@ -64,6 +91,8 @@ class WebSocketClient implements ContractClient {
     const id = this.nextId++;
     const message = JSON.stringify({ id, command, input });
     return new Promise((resolve) => {
+      // Before the first connect, calls wait for it; after a loss they fail at once.
+      if (this.ws?.readyState !== WebSocket.OPEN && this.failures > 0) return resolve(LOST as Result<CommandOutput<C>>);
       this.pending.set(id, resolve as (r: Result<unknown>) => void);
       if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(message);
       else this.queue.push(message);

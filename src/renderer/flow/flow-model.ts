@@ -1,5 +1,8 @@
-import { formatHostPort as hostPort, type Forward, type JumpHost, type Profile } from '../../shared/profile.js';
+import type { ErrorInfo } from '../../shared/errors.js';
+import { formatHostPort as hostPort, isUdpForward, type Forward, type Profile } from '../../shared/profile.js';
 import type { ForwardStatus, TunnelState } from '../../shared/tunnel.js';
+import { entranceOf } from '../lib/entrances.js';
+import { hopOf } from '../lib/explain-error.js';
 
 /**
  * A forward as the path its traffic takes, the way the SSH-tunnel guides draw it: who
@@ -8,12 +11,20 @@ import type { ForwardStatus, TunnelState } from '../../shared/tunnel.js';
  */
 export type NodeKind = 'apps' | 'computer' | 'jump' | 'server' | 'destination';
 
+/** ok; down (not reachable now); refused (answered, but refused the login); untrusted (answered with a host key we do not trust). */
+export type NodeCondition = 'ok' | 'down' | 'unreached' | 'refused' | 'untrusted';
+
 export interface FlowNode {
   id: string;
   kind: NodeKind;
+  /** First line: the name as typed (alias) or the role. */
   label: string;
-  detail: string;
-  /** Marked as not reachable right now. */
+  /** Second line: the address (host:port, listening addresses); never shortened. */
+  address: string | null;
+  /** What this box does here: "jump host", "SSH server", "listens". */
+  role: string;
+  condition: NodeCondition;
+  /** Kept for callers that only ask "is it down?". */
   down: boolean;
 }
 
@@ -28,113 +39,124 @@ export interface FlowModel {
   nodes: FlowNode[];
   segments: FlowSegment[];
   sentence: string;
-  /** A warning when the entrance is reachable from other machines. */
+  /** A warning when the entrance is reachable from other machines; one per forward. */
   exposure: string | null;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
-
-function serverName(profile: Profile): string {
-  return profile.host;
-}
-
-function hopName(hop: JumpHost): string {
-  return hop.port === 22 ? hop.host : hostPort(hop.host, hop.port);
-}
 
 function listOf(names: string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-function bindText(forward: Forward, status: ForwardStatus | undefined, fallbackHost: string): string {
-  const bind = forward.bind;
-  if ('socket' in bind) return bind.socket;
-  const port = status?.allocatedPort ?? bind.port;
-  const host = bind.host === null ? fallbackHost : bind.host === '*' || bind.host === '' ? '*' : bind.host;
-  return hostPort(host, port);
+function node(id: string, kind: NodeKind, label: string, address: string | null, role: string, condition: NodeCondition = 'ok'): FlowNode {
+  return { id, kind, label, address, role, condition, down: condition === 'down' };
 }
 
-function isAllInterfaces(host: string | null): boolean {
-  return host === '*' || host === '' || host === '0.0.0.0' || host === '::';
-}
-
-export function buildFlow(profile: Profile, forward: Forward, status?: ForwardStatus, state: TunnelState = 'up'): FlowModel {
-  const server = serverName(profile);
+/**
+ * `error` is the tunnel's current error: an authentication failure marks the hop that refused
+ * the login as "refused login" — it answered, so it is not "down".
+ */
+export function buildFlow(profile: Profile, forward: Forward, status?: ForwardStatus, state: TunnelState = 'up', error: ErrorInfo | null = null): FlowModel {
+  const server = profile.host;
   const sshDown = state === 'reconnecting' || state === 'failed';
-  const destinationDown = status?.probe === 'down' || status?.state === 'failed';
-  const hops = profile.jumps.map((j, i) => ({ id: `jump${i}`, kind: 'jump' as const, label: j.host, detail: `jump host ${hopName(j)}`, down: sshDown }));
+  // It answered, so it is not "down": it refused the login, or its host key is not trusted.
+  const answered: NodeCondition | null = error?.code === 'AUTH_FAILED' ? 'refused' : error?.code.startsWith('HOST_KEY_') ? 'untrusted' : null;
+  const refusedHop = answered ? (hopOf(profile, error!.message) ?? profile.jumps.length) : null;
+  // Hops before the one that failed did answer; without knowing which, every hop is suspect.
+  const failedHop = sshDown && error ? (hopOf(profile, error.message) ?? 0) : null;
+  const hopCondition = (i: number): NodeCondition => {
+    if (!sshDown) return 'ok';
+    if (refusedHop !== null) return i === refusedHop ? answered! : i < refusedHop ? 'ok' : 'unreached';
+    if (failedHop !== null) return i >= failedHop ? 'down' : 'ok';
+    return 'down';
+  };
+  const hops = profile.jumps.map((j, i) => node(`jump${i}`, 'jump', j.host, `${j.user ? `${j.user}@` : ''}${hostPort(j.host, j.port)}`, 'jump host', hopCondition(i)));
   const via = listOf([...profile.jumps.map((j) => j.host), server]);
-  const serverNode: FlowNode = { id: 'server', kind: 'server', label: server, detail: `SSH server, port ${profile.port}`, down: sshDown };
+  const serverNode = node('server', 'server', server, `${profile.user ? `${profile.user}@` : ''}${hostPort(server, profile.port)}`, 'SSH server', hopCondition(profile.jumps.length));
+  const destinationDown = status?.probe === 'down' || (status?.state === 'failed' && status.error?.code !== 'FORWARD_BIND_FAILED');
   const sshChain = (first: string): FlowSegment[] => {
     const ids = [first, ...hops.map((h) => h.id), 'server'];
     return ids.slice(1).map((to, i) => ({ from: ids[i]!, to, encrypted: true }));
   };
+  const entrance = entranceOf(profile, forward, 0, status);
+  const listening = entrance.listening.join(' and ');
+  // SSH carries no datagrams: a UDP forward's far end is a small relay the tunnel runs on the
+  // server over an exec channel, and the diagram says so.
+  const udp = isUdpForward(forward);
 
   if (forward.kind === 'remote') {
-    const entrance = bindText(forward, status, 'localhost');
     const target = forward.target;
-    const targetText = target === undefined ? '*:*' : 'socket' in target ? target.socket : hostPort(target.host, target.port);
+    const targetText = target === undefined ? 'any host' : 'socket' in target ? target.socket : hostPort(target.host, target.port);
     const targetHost = target === undefined ? 'any host' : 'socket' in target ? 'the socket' : target.host;
+    const bind = forward.bind;
+    const port = 'socket' in bind ? bind.socket : String(status?.allocatedPort ?? bind.port);
+    const bindHost = 'socket' in bind ? null : bind.host;
+    const where = 'socket' in bind ? bind.socket : `${bindHost === null ? 'localhost' : bindHost === '' ? '*' : bindHost}:${port}`;
     const nodes: FlowNode[] = [
-      { id: 'apps', kind: 'apps', label: 'clients', detail: `connect to ${entrance} on ${server}`, down: false },
-      { ...serverNode, detail: `listens on ${entrance}` },
+      node('apps', 'apps', `programs on ${server}`, `${udp ? 'send UDP' : 'connect'} to ${where}`, 'clients'),
+      { ...serverNode, role: udp ? `SSH server; its UDP relay listens on ${where}` : `SSH server, listens on ${where}` },
       ...[...hops].reverse(),
-      { id: 'computer', kind: 'computer', label: 'this computer', detail: target === undefined ? 'answers SOCKS' : 'dials the destination', down: false },
-      { id: 'destination', kind: 'destination', label: targetText, detail: target === undefined ? 'any host, via SOCKS' : 'destination', down: destinationDown },
+      node('computer', 'computer', 'this computer', null, target === undefined ? 'answers SOCKS' : 'dials the destination'),
+      node('destination', 'destination', targetText, target === undefined ? 'via SOCKS' : null, 'destination', destinationDown ? 'down' : 'ok'),
     ];
     const segments: FlowSegment[] = [
       { from: 'apps', to: 'server', encrypted: false },
       ...sshChain('computer').map((s) => ({ from: s.to, to: s.from, encrypted: true })).reverse(),
       { from: 'computer', to: 'destination', encrypted: false },
     ];
-    const bindHost = 'socket' in forward.bind ? 'localhost' : forward.bind.host;
-    const sentence =
-      target === undefined
-        ? `Programs on ${server} using the SOCKS proxy at ${entrance} reach any host through this computer; those hosts see them coming from this computer.`
-        : `Connections to ${entrance} on ${server} reach ${targetText} through this computer; ${targetHost === 'localhost' ? 'this computer' : targetHost} sees them coming from this computer.`;
+    const sentence = udp
+      ? `UDP datagrams sent to ${where} on ${server} are picked up by a relay there (started over SSH) and reach ${targetText} through this computer; replies go back to each sender.`
+      : target === undefined
+        ? `Programs on ${server} using the SOCKS proxy at ${where} reach any host through this computer; those hosts see them coming from this computer.`
+        : `Connections to ${where} on ${server} reach ${targetText} through this computer; ${targetHost === 'localhost' || targetHost === '127.0.0.1' ? 'to it they come from this computer itself' : `${targetHost} sees them coming from this computer`}.`;
     const exposure =
       bindHost !== null && !LOOPBACK.has(bindHost)
-        ? `Anyone who can reach ${server} may connect to ${entrance} if the server allows it (sshd's GatewayPorts).`
+        ? `Anyone who can reach ${server} may connect to ${where} if the server allows it (sshd's GatewayPorts).`
         : null;
     return { nodes, segments, sentence, exposure };
   }
 
-  const entrance = bindText(forward, status, 'localhost');
+  const bindFailed = status?.state === 'failed' && status.error?.code === 'FORWARD_BIND_FAILED';
   const nodes: FlowNode[] = [
-    { id: 'apps', kind: 'apps', label: 'your programs', detail: forward.kind === 'dynamic' ? `use SOCKS at ${entrance}` : `connect to ${entrance}`, down: false },
-    { id: 'computer', kind: 'computer', label: 'this computer', detail: `${forward.kind === 'dynamic' ? 'SOCKS on' : 'listens on'} ${entrance}`, down: status?.state === 'failed' && status.error?.code === 'FORWARD_BIND_FAILED' },
+    node('apps', 'apps', 'your programs', forward.kind === 'dynamic' ? 'SOCKS clients' : null, 'connect'),
+    node('computer', 'computer', 'this computer', listening, forward.kind === 'dynamic' ? 'SOCKS proxy' : udp ? 'listens (UDP)' : 'listens', bindFailed ? 'down' : 'ok'),
     ...hops,
-    serverNode,
+    udp ? { ...serverNode, role: 'SSH server, runs the UDP relay' } : serverNode,
   ];
-  let targetText = '*:*';
-  let seenAs = 'those hosts';
+  let targetText = 'any host';
+  let seen = `those hosts see them coming from ${server}`;
+  let destAddress: string | null = 'the program names it';
   if (forward.kind === 'local') {
     const t = forward.target;
     if ('socket' in t) {
       targetText = `${t.socket} on ${server}`;
-      seenAs = 'the socket';
+      destAddress = t.socket;
+      seen = `the socket is reached by ${server}`;
     } else if (LOOPBACK.has(t.host)) {
       targetText = `port ${t.port} on ${server} itself`;
-      seenAs = server;
+      destAddress = hostPort(t.host, t.port);
+      seen = `to ${server} they are local connections`;
     } else {
       targetText = hostPort(t.host, t.port);
-      seenAs = t.host;
+      destAddress = null;
+      seen = `${t.host} sees them coming from ${server}`;
     }
   }
-  nodes.push({ id: 'destination', kind: 'destination', label: forward.kind === 'dynamic' ? '*:*' : targetText, detail: forward.kind === 'dynamic' ? 'any host the program asks for' : 'destination', down: destinationDown });
+  const destLabel = forward.kind === 'dynamic' ? 'any host' : forward.kind === 'local' && !('socket' in forward.target) && !LOOPBACK.has(forward.target.host) ? targetText : `${server} itself`;
+  nodes.push(node('destination', 'destination', destLabel, destAddress, 'destination', destinationDown ? 'down' : 'ok'));
   const segments: FlowSegment[] = [
     { from: 'apps', to: 'computer', encrypted: false },
     ...sshChain('computer'),
     { from: 'server', to: 'destination', encrypted: false },
   ];
-  const bind = forward.bind;
-  const bindHost = 'socket' in bind ? 'localhost' : bind.host;
-  const open = isAllInterfaces(bindHost) || (bindHost === null && profile.gatewayPorts) || (bindHost !== null && !LOOPBACK.has(bindHost));
-  const exposure = open ? `Other machines can connect to ${entrance} on this computer and use this tunnel.` : null;
+  const exposure = entrance.exposed ? `Other machines can connect to ${entrance.address} on this computer and use this tunnel.` : null;
   const sentence =
     forward.kind === 'dynamic'
-      ? `Programs using the SOCKS proxy at ${entrance} on this computer reach any host through ${via}; those hosts see them coming from ${server}.`
-      : `Connections to ${entrance} on this computer reach ${targetText} through ${via}; ${seenAs} sees them coming from ${server}.`;
+      ? `Programs using the SOCKS proxy at ${entrance.address} on this computer reach any host through ${via}; ${seen}.`
+      : udp
+        ? `UDP datagrams sent to ${entrance.address} on this computer reach ${targetText} through ${via}, where a relay (started over SSH) sends them on; ${seen}, and replies come back to each sender.`
+        : `Connections to ${entrance.address} on this computer reach ${targetText} through ${via}; ${seen}.`;
   return { nodes, segments, sentence, exposure };
 }
