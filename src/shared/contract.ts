@@ -43,7 +43,7 @@ export const TunnelStatsSchema = z.object({
   latencyMs: z.number().nullable(),
   uptimeMs: z.number().nullable(),
   ...Figures,
-  forwards: z.array(z.object({ index: z.number(), ...Figures })),
+  forwards: z.array(z.object({ index: z.number(), ...Figures, window: z.number(), windowLimited: z.boolean() })),
 });
 
 export const TunnelStateChangeSchema = z.object({

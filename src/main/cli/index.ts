@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
+import { configureFlowFromEnv } from '../engine/flow/index.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/import.js';
 import { defaultConfigDir } from '../store/config-dir.js';
@@ -83,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     argv = argv.slice(2);
   }
   const store = (): ProfileStore => new ProfileStore(configDir ?? defaultConfigDir());
+  // Receive-window settings (see README, "Flow control"): a bad value stops here, with its name.
+  configureFlowFromEnv(process.env);
   const [command, ...args] = argv;
   switch (command) {
     case undefined:

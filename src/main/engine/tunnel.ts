@@ -4,6 +4,7 @@ import type { Profile } from '../../shared/profile.js';
 import type { ForwardStatus, LiveConnectionInfo, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import { Backoff } from './backoff.js';
 import { ConnectionRegistry } from './connections.js';
+import { processFlow, type FlowControl } from './flow/index.js';
 import { DynamicForwardRunner } from './forwards/dynamic-forward.js';
 import type { ForwardContext, ForwardRunner } from './forwards/forward-runner.js';
 import { ListeningForward } from './forwards/listening-forward.js';
@@ -36,6 +37,8 @@ export interface TunnelOptions {
    * its session ends within this many ms, give up (`failed`) instead of retrying.
    */
   gateTimeMs?: number;
+  /** Receive-window flow control; the process-wide one (one memory budget) unless given. */
+  flow?: FlowControl;
 }
 
 export interface TunnelEvents {
@@ -69,7 +72,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private sessionSince: number | null = null;
   private readonly runners: ForwardRunner[];
   private readonly counter = new TrafficCounter();
-  private readonly registry = new ConnectionRegistry();
+  private readonly registry: ConnectionRegistry;
   private readonly logLines: LogLine[] = [];
   private readonly backoff: Backoff;
   private readonly rates = new Map<number, RateWindow>();
@@ -93,6 +96,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have remote forwards: the server only tells us about them over an open session');
     }
     this.backoff = options.backoff ?? new Backoff();
+    const flow = options.flow ?? processFlow;
+    this.registry = new ConnectionRegistry((channel, sink) =>
+      flow.attach(channel, sink, () => this.roundTripMs(), (why) => this.log('warn', why)),
+    );
     const ctx: ForwardContext = {
       registry: this.registry,
       tunnelCounter: this.counter,
@@ -137,9 +144,21 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       ...this.tunnelRate.sample(now, total.bytesSent, total.bytesReceived),
       forwards: this.runners.map((r) => {
         const c = r.counter.snapshot();
-        return { index: r.index, ...c, ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived) };
+        const flow = this.registry.flowStats(r.index);
+        return {
+          index: r.index,
+          ...c,
+          ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived),
+          window: flow?.window ?? 0,
+          windowLimited: flow?.windowLimited ?? false,
+        };
       }),
     };
+  }
+
+  /** The session's round trip as last timed (keepalive or latency ping), for window tuning. */
+  private roundTripMs(): number | null {
+    return this.session?.lastRoundTrip?.ms ?? this.latencyMs;
   }
 
   connections(): LiveConnectionInfo[] {

@@ -1,0 +1,123 @@
+import type { BudgetMember, WindowBudget } from './window-budget.js';
+
+/** What the tuner sees of one channel at a decision point. */
+export interface ChannelView {
+  /** Credit the peer still holds (ssh2's `incoming.window`). */
+  credit: number;
+  /** Received, not yet handed to the local socket (the channel's readable buffer). */
+  buffered: number;
+  /** Handed to the local socket, not yet taken by the kernel. */
+  sinkBacklog: number;
+  /** The local socket asked us to wait for 'drain': its reader is not keeping up. */
+  sinkBackedUp: boolean;
+}
+
+export interface TunerSettings {
+  /** The window a channel opens with: ssh2's, which it also restores by itself. The floor. */
+  initialWindow: number;
+  maxWindow: number;
+  /** Top up once this much credit is missing (OpenSSH: three packets, channels.c channel_check_window). */
+  topUpAfter: number;
+}
+
+/**
+ * A window counts as the limit when a window's worth is consumed within this many round trips
+ * (quic-go's receive-window auto-tuning uses the same test, flowcontrol/base_flow_controller.go):
+ * at 2 the reader took at least half of what the window allows per round trip.
+ */
+const LIMITED_WITHIN_RTTS = 2;
+
+/**
+ * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
+ * - eager top-up: credit + buffered + backlog is kept at the window, topped up once a few
+ *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
+ * - nothing is granted while the local socket is backed up, so the bytes this channel can make
+ *   us hold are bounded by its window;
+ * - the window doubles, up to maxWindow and as the budget allows, while the sender is
+ *   window-limited and the local reader keeps up;
+ * - when the budget is tight, it shrinks back towards an even share (not below initialWindow).
+ */
+export class WindowTuner implements BudgetMember {
+  /** The window this channel aims to keep open. */
+  window: number;
+  /** Whether the last window's worth arrived as fast as the window allows (see LIMITED_WITHIN_RTTS). */
+  windowLimited = false;
+  /** When windowLimited was last judged. */
+  judgedAt: number;
+  private consumed = 0;
+  private epoch: { at: number; consumed: number };
+  private held: number;
+
+  constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number) {
+    this.window = settings.initialWindow;
+    this.held = this.window;
+    this.epoch = { at: now, consumed: 0 };
+    this.judgedAt = now;
+    budget.join(this);
+  }
+
+  get reserved(): number {
+    return this.held;
+  }
+
+  /** `n` bytes went from the channel to the local socket. */
+  consume(n: number): void {
+    this.consumed += n;
+  }
+
+  /** How much credit to grant now (0 for none). */
+  decide(now: number, view: ChannelView, rttMs: number | null): number {
+    if (view.sinkBackedUp) {
+      // The local reader is the limit: time spent waiting for it says nothing about the path.
+      this.windowLimited = false;
+      this.judgedAt = now;
+      this.epoch = { at: now, consumed: this.consumed };
+    } else {
+      this.judgeEpoch(now, rttMs);
+    }
+    const outstanding = view.credit + view.buffered + view.sinkBacklog;
+    const missing = this.window - outstanding;
+    let grant = 0;
+    // Also grant a small amount when the peer has no credit left at all: nothing else would wake us.
+    if (!view.sinkBackedUp && (missing >= this.settings.topUpAfter || (missing > 0 && view.credit === 0))) grant = missing;
+    this.reserve(Math.max(this.window, outstanding + grant));
+    return grant;
+  }
+
+  private judgeEpoch(now: number, rttMs: number | null): void {
+    const inEpoch = this.consumed - this.epoch.consumed;
+    if (inEpoch <= this.window / 2) return;
+    const elapsed = now - this.epoch.at;
+    this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
+    this.judgedAt = now;
+    if (this.windowLimited) this.grow();
+    this.epoch = { at: now, consumed: this.consumed };
+  }
+
+  private grow(): void {
+    const next = Math.min(this.window * 2, this.settings.maxWindow);
+    if (next <= this.window) return;
+    const extra = next - Math.max(this.window, this.held);
+    if (extra > 0 && !this.budget.fits(extra)) return;
+    this.window = next;
+    this.reserve(Math.max(this.held, next));
+  }
+
+  shrinkTo(share: number): void {
+    const target = Math.max(this.settings.initialWindow, share);
+    if (this.window <= target) return;
+    this.window = Math.max(target, Math.floor(this.window / 2));
+    // What was already granted stays reserved until it drains: the next decide() lowers it.
+  }
+
+  private reserve(bytes: number): void {
+    const before = this.held;
+    this.held = bytes;
+    this.budget.changed(this, before);
+  }
+
+  /** The channel is gone: return its reservation. */
+  release(): void {
+    this.budget.leave(this);
+  }
+}
