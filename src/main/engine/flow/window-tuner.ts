@@ -21,11 +21,12 @@ export interface TunerSettings {
 }
 
 /**
- * A window counts as the limit when a window's worth is consumed within this many round trips
- * (quic-go's receive-window auto-tuning uses the same test, flowcontrol/base_flow_controller.go):
- * at 2 the reader took at least half of what the window allows per round trip.
+ * A window counts as the limit when a window's worth is consumed within this many round trips:
+ * quic-go's receive-window auto-tuning (flowcontrol/base_flow_controller.go) uses the same test
+ * and value. A window-limited sender delivers a window per round trip; the slack covers the round
+ * trip right after a growth (the new credit is still on its way) and a round trip measured low.
  */
-const LIMITED_WITHIN_RTTS = 2;
+const LIMITED_WITHIN_RTTS = 4;
 
 /**
  * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
