@@ -100,6 +100,7 @@ async function socks(socksPort: number, target: number): Promise<Socket> {
       };
       s.on('data', onData);
       s.once('error', reject);
+      s.resume();
     });
   s.write(Buffer.from([5, 1, 0]));
   if ((await reply(2))[1] !== 0) throw new Error('SOCKS: no acceptable method');
