@@ -8,15 +8,12 @@
  * reader; for -R a client on the server side sends into the tunnel towards a local sink (the
  * direction the tunnel receives). "upload" is the other way.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { CliTunnel } from '../test/helpers/cli.js';
+import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
-
-const DELAY_LINE = fileURLToPath(new URL('../test/helpers/delay-line.mjs', import.meta.url));
 
 export interface WanOptions {
   sshd: Sshd;
@@ -151,16 +148,6 @@ async function upload(opener: () => Promise<Socket>, bytes: number): Promise<num
   });
   s.destroy();
   return bytes / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-/** Starts the delay line in front of sshd; resolves with its port and a stop function. */
-export async function startDelayLine(rttMs: number, port: number): Promise<{ port: number; stop(): void }> {
-  const child: ChildProcess = spawn(process.execPath, [DELAY_LINE, String(rttMs), '127.0.0.1', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`delay line exited (${code})`)));
-  });
-  return { port: Number(line), stop: () => void child.kill() };
 }
 
 async function waitListening(port: number): Promise<void> {

@@ -109,7 +109,7 @@ describe('receive window: eager top-up', () => {
     t.sink.stalled = true;
     for (let i = 0; i < 20; i++) {
       await roundTrip(t);
-      expect(t.held()).toBeLessThanOrEqual(t.handle.stats().window);
+      expect(t.held()).toBeLessThanOrEqual(2 * MiB);
     }
     expect(t.channel.serverCredit).toBe(0);
     expect(t.handle.stats().window).toBe(2 * MiB);
@@ -135,6 +135,20 @@ describe('receive window: auto-tuning', () => {
     expect(t.handle.stats().windowLimited).toBe(true);
     // At the maximum the server gets a full window per round trip.
     expect(await roundTrip(t)).toBe(12 * MiB);
+    // The reader falls behind: the window halves each time its socket backs up, down to ssh2's.
+    t.sink.stalled = true;
+    const shrinking = [];
+    for (let i = 0; i < 8; i++) {
+      await roundTrip(t);
+      t.sink.release();
+      await new Promise((r) => setImmediate(r));
+      t.sink.stalled = true;
+      shrinking.push(t.handle.stats().window / MiB);
+      expect(t.held()).toBeLessThanOrEqual(12 * MiB);
+    }
+    expect(shrinking[0]).toBe(6);
+    expect(shrinking.at(-1)).toBe(2);
+    expect(shrinking).toEqual([...shrinking].sort((a, b) => b - a));
   });
 
   it('does not grow without a round trip to judge by, nor when the window is not the limit', async () => {

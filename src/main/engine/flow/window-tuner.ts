@@ -33,7 +33,7 @@ const LIMITED_WITHIN_RTTS = 4;
  * - eager top-up: credit + buffered + backlog is kept at the window, topped up once a few
  *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
  * - nothing is granted while the local socket is backed up, so the bytes this channel can make
- *   us hold are bounded by its window;
+ *   us hold are bounded by its window, and the window halves each time that happens;
  * - the window doubles, up to maxWindow and as the budget allows, while the sender is
  *   window-limited and the local reader keeps up;
  * - when the budget is tight, it shrinks back towards an even share (not below initialWindow).
@@ -46,13 +46,14 @@ export class WindowTuner implements BudgetMember {
   /** When windowLimited was last judged. */
   judgedAt: number;
   private consumed = 0;
-  private epoch: { at: number; consumed: number };
+  private epoch: { at: number; arrived: number };
   private held: number;
+  private backedUp = false;
 
   constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number) {
     this.window = settings.initialWindow;
     this.held = this.window;
-    this.epoch = { at: now, consumed: 0 };
+    this.epoch = { at: now, arrived: 0 };
     this.judgedAt = now;
     budget.join(this);
   }
@@ -69,12 +70,24 @@ export class WindowTuner implements BudgetMember {
   /** How much credit to grant now (0 for none). */
   decide(now: number, view: ChannelView, rttMs: number | null): number {
     if (view.sinkBackedUp) {
-      // The local reader is the limit: time spent waiting for it says nothing about the path.
+      // The local reader is the limit: time spent waiting for it says nothing about the path, and
+      // a window larger than the reader needs only piles bytes up here. (Growth can be fooled at
+      // the start, when the local socket's kernel buffers take megabytes at once.) Halve it, once
+      // per time the socket backs up; it grows back within a few round trips if the reader does.
+      if (!this.backedUp) this.window = Math.max(this.settings.initialWindow, Math.floor(this.window / 2));
+      this.backedUp = true;
       this.windowLimited = false;
       this.judgedAt = now;
-      this.epoch = { at: now, consumed: this.consumed };
+      this.epoch = { at: now, arrived: this.consumed + view.buffered };
+    } else if (view.buffered + view.sinkBacklog > this.window / 4) {
+      // Not backed up, but behind: bytes wait here for the reader, so the window is not what
+      // limits this channel now.
+      this.backedUp = false;
+      this.windowLimited = false;
+      this.epoch = { at: now, arrived: this.consumed + view.buffered };
     } else {
-      this.judgeEpoch(now, rttMs);
+      this.backedUp = false;
+      this.judgeEpoch(now, this.consumed + view.buffered, rttMs);
     }
     const outstanding = view.credit + view.buffered + view.sinkBacklog;
     const missing = this.window - outstanding;
@@ -85,14 +98,18 @@ export class WindowTuner implements BudgetMember {
     return grant;
   }
 
-  private judgeEpoch(now: number, rttMs: number | null): void {
-    const inEpoch = this.consumed - this.epoch.consumed;
+  /**
+   * Judged on arrivals (passed on, or still in the channel's buffer), not on what was passed on:
+   * a buffer flushed at once after a stall would otherwise look like a fast path.
+   */
+  private judgeEpoch(now: number, arrived: number, rttMs: number | null): void {
+    const inEpoch = arrived - this.epoch.arrived;
     if (inEpoch <= this.window / 2) return;
     const elapsed = now - this.epoch.at;
     this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
     this.judgedAt = now;
     if (this.windowLimited) this.grow();
-    this.epoch = { at: now, consumed: this.consumed };
+    this.epoch = { at: now, arrived };
   }
 
   private grow(): void {
