@@ -135,10 +135,10 @@ describe('receive window: auto-tuning', () => {
     expect(t.handle.stats().windowLimited).toBe(true);
     // At the maximum the server gets a full window per round trip.
     expect(await roundTrip(t)).toBe(12 * MiB);
-    // The reader falls behind: the window halves each time its socket backs up, down to ssh2's.
+    // The reader falls behind for good: after three back-ups the window halves with each, down to ssh2's.
     t.sink.stalled = true;
     const shrinking = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       await roundTrip(t);
       t.sink.release();
       await new Promise((r) => setImmediate(r));
@@ -146,7 +146,7 @@ describe('receive window: auto-tuning', () => {
       shrinking.push(t.handle.stats().window / MiB);
       expect(t.held()).toBeLessThanOrEqual(12 * MiB);
     }
-    expect(shrinking[0]).toBe(6);
+    expect(shrinking.slice(0, 2)).toEqual([12, 12]); // a hiccup or two shrinks nothing
     expect(shrinking.at(-1)).toBe(2);
     expect(shrinking).toEqual([...shrinking].sort((a, b) => b - a));
   });

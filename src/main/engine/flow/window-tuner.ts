@@ -27,6 +27,8 @@ export interface TunerSettings {
  * trip right after a growth (the new credit is still on its way) and a round trip measured low.
  */
 const LIMITED_WITHIN_RTTS = 4;
+/** Back-ups of the local socket, with the window never the limit in between, before it halves. */
+const STALLS_BEFORE_SHRINKING = 3;
 
 /**
  * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
@@ -49,6 +51,8 @@ export class WindowTuner implements BudgetMember {
   private epoch: { at: number; arrived: number };
   private held: number;
   private backedUp = false;
+  /** Times the local socket backed up since the window was last the limit. */
+  private stalls = 0;
 
   constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number) {
     this.window = settings.initialWindow;
@@ -72,9 +76,10 @@ export class WindowTuner implements BudgetMember {
     if (view.sinkBackedUp) {
       // The local reader is the limit: time spent waiting for it says nothing about the path, and
       // a window larger than the reader needs only piles bytes up here. (Growth can be fooled at
-      // the start, when the local socket's kernel buffers take megabytes at once.) Halve it, once
-      // per time the socket backs up; it grows back within a few round trips if the reader does.
-      if (!this.backedUp) this.window = Math.max(this.settings.initialWindow, Math.floor(this.window / 2));
+      // the start, when the local socket's kernel buffers take megabytes at once.) A reader that
+      // keeps backing up without the window ever being the limit in between gets it halved; one
+      // hiccup (a GC pause, a busy machine) does not.
+      if (!this.backedUp && ++this.stalls >= STALLS_BEFORE_SHRINKING) this.window = Math.max(this.settings.initialWindow, Math.floor(this.window / 2));
       this.backedUp = true;
       this.windowLimited = false;
       this.judgedAt = now;
@@ -108,7 +113,10 @@ export class WindowTuner implements BudgetMember {
     const elapsed = now - this.epoch.at;
     this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
     this.judgedAt = now;
-    if (this.windowLimited) this.grow();
+    if (this.windowLimited) {
+      this.stalls = 0;
+      this.grow();
+    }
     this.epoch = { at: now, arrived };
   }
 
