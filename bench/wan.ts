@@ -23,6 +23,8 @@ export interface WanOptions {
   rounds: number;
   /** Extra environment for `tunnelvision up` (e.g. TUNNELVISION_MAX_WINDOW). */
   tvEnv?: NodeJS.ProcessEnv;
+  /** Only these figures (default: all). */
+  figures?: readonly WanFigure[];
   /** Which clients to run: by default OpenSSH and Tunnelvision. */
   clients?: { name: string; env?: NodeJS.ProcessEnv; openssh?: boolean }[];
 }
@@ -219,8 +221,9 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
           return download(() => open(c.ports.rUp), bytes);
       }
     };
+    const figures = WAN_FIGURES.filter((f) => options.figures?.includes(f) ?? true);
     for (let round = 0; round < rounds; round++) {
-      for (const f of WAN_FIGURES) {
+      for (const f of figures) {
         // Alternate who goes first, so neither always meets a warmer or a busier machine.
         const order = round % 2 === 0 ? running : [...running].reverse();
         for (const c of order) {
@@ -249,6 +252,7 @@ export function formatWan(results: WanResults, bytes: number, rounds: number): s
   out.push(['rtt', 'figure', ...names, ...names.slice(1).map((n) => `${n} / ${names[0]}`)].map((h) => h.padEnd(16)).join(''));
   for (const [rtt, byClient] of results) {
     for (const f of WAN_FIGURES) {
+      if (byClient.get(names[0]!)!.get(f)!.length === 0) continue;
       const m = names.map((n) => median(byClient.get(n)!.get(f)!));
       out.push([`${rtt} ms`, f, ...m.map((x) => x.toFixed(1)), ...m.slice(1).map((x) => `${(x / m[0]!).toFixed(2)}×`)].map((c) => c.padEnd(16)).join(''));
     }

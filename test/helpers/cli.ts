@@ -83,3 +83,29 @@ export class CliTunnel {
     return this.exited;
   }
 }
+
+const MEMORY_PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url));
+
+/** Environment that preloads memory-probe.mjs into a `tunnelvision` child (see memoryProbe). */
+export function withMemoryProbe(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${new URL(`file://${MEMORY_PROBE}`).href}`.trim() };
+}
+
+export interface MemoryFigures {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** After a full GC in a child started withMemoryProbe: what it still holds. */
+export async function memoryProbe(cli: CliTunnel): Promise<MemoryFigures> {
+  const seen = cli.stderr.length;
+  cli.child.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const m = /memory-probe (\{.*\})\n/.exec(cli.stderr.slice(seen));
+    if (m) return JSON.parse(m[1]!) as MemoryFigures;
+    await new Promise<void>((resolve) => cli.child.stderr!.once('data', () => resolve()));
+  }
+  throw new Error('no memory-probe line');
+}

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import ssh2, { type ClientChannel, type ServerChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantWindow, receiveWindow, seamProblem, ssh2WindowConstants } from '../../src/main/engine/flow/ssh2-seam.js';
+import { grantWindow, receiveWindow, seamProblem, ssh2WindowConstants, takeOverWindow } from '../../src/main/engine/flow/ssh2-seam.js';
 
 /**
  * The flow module reaches into ssh2's channels (src/main/engine/flow/ssh2-seam.ts). If an ssh2
@@ -85,6 +85,28 @@ describe('the ssh2 internals the flow module relies on', () => {
     serverChannel.write(Buffer.alloc(3 * MiB));
     expect(await got).toBe(3 * MiB);
     expect(receiveWindow(clientChannel), 'channel.incoming.window is no longer what the peer may send').toBe(window - 3 * MiB);
+  });
+
+  it('takeOverWindow: below its threshold ssh2 adds no credit of its own, and stock behaviour returns on undo', async () => {
+    const undo = takeOverWindow(clientChannel);
+    const start = receiveWindow(clientChannel); // 4 MiB after the tests above
+    const bytes = start - 512 * 1024; // leaves 512 KiB: ssh2 would top up to 2 MiB here
+    const got = new Promise<void>((resolve) => {
+      let n = 0;
+      const onData = (d: Buffer): void => {
+        n += d.length;
+        if (n < bytes) return;
+        clientChannel.off('data', onData);
+        resolve();
+      };
+      clientChannel.on('data', onData);
+    });
+    serverChannel.write(Buffer.alloc(bytes));
+    await got;
+    expect(receiveWindow(clientChannel), 'ssh2 topped the window up by itself: its CHANNEL_DATA handler or Channel._read changed').toBe(512 * 1024);
+    undo();
+    expect(Object.prototype.hasOwnProperty.call(clientChannel, 'push'), 'undo left the push() override').toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(clientChannel, '_read'), 'undo left the _read() override').toBe(false);
   });
 
   it('grants nothing once the channel is closing', () => {

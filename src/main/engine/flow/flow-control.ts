@@ -1,5 +1,5 @@
 import type { Duplex, Writable } from 'node:stream';
-import { grantWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
+import { grantWindow, takeOverWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
 import { WindowBudget } from './window-budget.js';
 import { WindowTuner } from './window-tuner.js';
 
@@ -96,9 +96,11 @@ export class FlowControl {
       tuner.consume(chunk.length);
       check();
     };
+    const unguard = takeOverWindow(channel);
     const detach = (): void => {
       if (!attached) return;
       attached = false;
+      unguard();
       channel.off('data', onData);
       sink.off('drain', check);
       tuner.release();

@@ -56,6 +56,9 @@ export function seamProblem(channel: Duplex): string | null {
   if (typeof c.outgoing?.id !== 'number') return 'channel.outgoing.id';
   if (typeof c.outgoing?.state !== 'string') return 'channel.outgoing.state';
   if (typeof c._client?._protocol?.channelWindowAdjust !== 'function') return 'channel._client._protocol.channelWindowAdjust';
+  const methods = channel as unknown as { push?: unknown; _read?: unknown };
+  if (typeof methods.push !== 'function') return 'channel.push';
+  if (typeof methods._read !== 'function') return 'channel._read';
   return null;
 }
 
@@ -78,4 +81,38 @@ export function grantWindow(channel: Duplex, amount: number): boolean {
   c.incoming.window += n;
   c._client._protocol.channelWindowAdjust(c.outgoing.id, n);
   return true;
+}
+
+type Push = (chunk: unknown, encoding?: BufferEncoding) => boolean;
+
+/**
+ * Takes a channel's receive window over from ssh2 entirely, until the returned undo runs.
+ * ssh2 tops a window up to MAX_WINDOW in two places, both blind to what sits unread in the
+ * channel's buffer (so a stalled channel holds its buffer plus 2 MiB more): in its CHANNEL_DATA
+ * handler when push() answers true, and in `_read()` after a push() answered false. So push()
+ * always answers false (ssh2 only notes `_waitChanDrain`; the stream ignores the answer) and
+ * `_read()` does nothing: all credit is then granted by grantWindow.
+ *
+ * It also copies a chunk that goes into the buffer (the reader is behind) when it is a small slice
+ * of a larger buffer: ssh2 hands out 32 KiB payloads that often keep a 64 KiB read buffer alive,
+ * so buffered bytes would otherwise cost up to twice their size. The fast path copies nothing.
+ */
+export function takeOverWindow(channel: Duplex): () => void {
+  const target = channel as unknown as { push: Push; _read: (n: number) => void };
+  const ownPush = Object.prototype.hasOwnProperty.call(target, 'push') ? target.push : null;
+  const ownRead = Object.prototype.hasOwnProperty.call(target, '_read') ? target._read : null;
+  const push = target.push;
+  target.push = function (this: unknown, chunk, encoding) {
+    const buffering = channel.readableFlowing !== true || channel.readableLength > 0;
+    const compact = buffering && Buffer.isBuffer(chunk) && chunk.buffer.byteLength > chunk.length * 1.25 ? Buffer.from(chunk) : chunk;
+    push.call(this, compact, encoding);
+    return false;
+  };
+  target._read = () => undefined;
+  return () => {
+    if (ownPush) target.push = ownPush;
+    else delete (target as Partial<typeof target>).push;
+    if (ownRead) target._read = ownRead;
+    else delete (target as Partial<typeof target>)._read;
+  };
 }
