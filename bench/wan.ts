@@ -26,7 +26,7 @@ export interface WanOptions {
   /** Only these figures (default: all). */
   figures?: readonly WanFigure[];
   /** Which clients to run: by default OpenSSH and Tunnelvision. */
-  clients?: { name: string; env?: NodeJS.ProcessEnv; openssh?: boolean }[];
+  clients?: { name: string; env?: NodeJS.ProcessEnv; openssh?: boolean; cli?: string }[];
 }
 
 export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload -L', 'upload -D', 'upload -R'] as const;
@@ -197,7 +197,7 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         await Promise.all(Object.values(ports).map(waitListening));
         running.push({ name: c.name, ports, stop: async () => void child.kill() });
       } else {
-        const tv = new CliTunnel([...base, ...fwd], { env: { ...process.env, SSH_AUTH_SOCK: '', ...c.env } });
+        const tv = new CliTunnel([...base, ...fwd], { env: { ...process.env, SSH_AUTH_SOCK: '', ...c.env }, ...(c.cli ? { cli: c.cli } : {}) });
         await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
         await Promise.all(Object.values(ports).map(waitListening));
         running.push({ name: c.name, ports, stop: async () => void (await tv.stop()) });

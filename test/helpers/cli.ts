@@ -48,10 +48,10 @@ export class CliTunnel {
    * `args`: the ssh command line; or tunnelvision flags, '--', then the command line; or a
    * single saved profile name.
    */
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; configDir?: string } = {}) {
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; configDir?: string; cli?: string } = {}) {
     const upArgs = args.includes('--') || args.length === 1 ? ['up', '--json', ...args] : ['up', '--json', '--', ...args];
     const full = options.configDir ? ['--config-dir', options.configDir, ...upArgs] : upArgs;
-    this.child = spawn(process.execPath, [CLI, ...full], { env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [options.cli ?? CLI, ...full], { env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.events.push(JSON.parse(line) as CliEvent);
