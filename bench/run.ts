@@ -20,6 +20,8 @@ const PARALLEL = 300;
 /** BENCH_CIPHER=aes128-gcm@openssh.com: both clients use that cipher (by default each picks its own). */
 const CIPHER = process.env.BENCH_CIPHER;
 const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+/** BENCH_ONLY="bulk -R,ping": only the loopback figures whose names contain one of these. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
 /** BENCH_LOOPBACK=0 / BENCH_WAN=0 skip a section. */
 const LOOPBACK = process.env.BENCH_LOOPBACK !== '0';
 const WAN = process.env.BENCH_WAN !== '0';
@@ -250,6 +252,7 @@ async function loopback(sshd: Sshd, keys: ClientKeys): Promise<void> {
     cpu.set(s.name, new Map(figures.map((f) => [f, 0])));
   }
   const measure = async (s: Setup, figure: string, run: () => Promise<number>): Promise<void> => {
+    if (ONLY && !ONLY.some((o) => figure.includes(o))) return void results.get(s.name)!.get(figure)!.push(NaN);
     const before = cpuSeconds(s.pid);
     results.get(s.name)!.get(figure)!.push(await run());
     const c = cpu.get(s.name)!;

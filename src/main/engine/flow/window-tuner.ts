@@ -98,7 +98,9 @@ export class WindowTuner implements BudgetMember {
     const missing = this.window - outstanding;
     let grant = 0;
     // Also grant a small amount when the peer has no credit left at all: nothing else would wake us.
-    if (!view.sinkBackedUp && (missing >= this.settings.topUpAfter || (missing > 0 && view.credit === 0))) grant = missing;
+    // A few packets' worth, or 1/32 of a grown window: a 15 MiB window needs no adjust per 96 KiB.
+    const due = Math.max(this.settings.topUpAfter, this.window / 32);
+    if (!view.sinkBackedUp && (missing >= due || (missing > 0 && view.credit === 0))) grant = missing;
     this.reserve(Math.max(this.window, outstanding + grant));
     return grant;
   }
