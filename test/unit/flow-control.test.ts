@@ -86,10 +86,15 @@ function setup(options: { maxWindow?: number; budget?: number; rtt?: number | nu
   };
 }
 
+/** Lets the pipe and the flow's once-per-burst decision run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+}
+
 /** One round trip of a sender that is window-limited: it sends all its credit; our adjusts reach it. */
 async function roundTrip(t: ReturnType<typeof setup>, rttMs = 50): Promise<number> {
   const sent = t.channel.serverSends(Number.MAX_SAFE_INTEGER);
-  await new Promise((r) => setImmediate(r));
+  await settle();
   t.advance(rttMs);
   t.channel.deliverAdjusts();
   return sent;
@@ -99,7 +104,7 @@ describe('receive window: eager top-up', () => {
   it('tops up after three packets are consumed, not after half the window as ssh2 does', async () => {
     const t = setup();
     t.channel.serverSends(3 * PACKET);
-    await new Promise((r) => setImmediate(r));
+    await settle();
     expect(t.channel.adjusts).toEqual([3 * PACKET]);
     expect(t.channel.incoming.window).toBe(2 * MiB);
   });
@@ -115,7 +120,7 @@ describe('receive window: eager top-up', () => {
     expect(t.handle.stats().window).toBe(2 * MiB);
     // The reader comes back: credit flows again.
     t.sink.release();
-    await new Promise((r) => setImmediate(r));
+    await settle();
     await roundTrip(t);
     expect(t.channel.serverCredit).toBeGreaterThan(0);
   });
@@ -141,7 +146,7 @@ describe('receive window: auto-tuning', () => {
     for (let i = 0; i < 10; i++) {
       await roundTrip(t);
       t.sink.release();
-      await new Promise((r) => setImmediate(r));
+      await settle();
       t.sink.stalled = true;
       shrinking.push(t.handle.stats().window / MiB);
       expect(t.held()).toBeLessThanOrEqual(12 * MiB);
@@ -160,7 +165,7 @@ describe('receive window: auto-tuning', () => {
     const slow = setup();
     for (let i = 0; i < 40; i++) {
       slow.channel.serverSends(256 * 1024);
-      await new Promise((r) => setImmediate(r));
+      await settle();
       slow.advance(50);
       slow.channel.deliverAdjusts();
     }

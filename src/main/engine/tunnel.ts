@@ -156,9 +156,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     };
   }
 
-  /** The session's round trip as last timed (keepalive or latency ping), for window tuning. */
+  /** The session's smallest timed round trip, for window tuning (see SshSession.minRoundTripMs). */
   private roundTripMs(): number | null {
-    return this.session?.lastRoundTrip?.ms ?? this.latencyMs;
+    return this.session?.minRoundTripMs ?? null;
   }
 
   connections(): LiveConnectionInfo[] {
@@ -383,6 +383,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** SSH latency on an interval and, if configured, forward probes; state follows the probes. */
   private watchHealth(generation: number, session: SshSession): void {
     const latencyEvery = this.options.latencyIntervalMs ?? DEFAULT_LATENCY_INTERVAL_MS;
+    let first = true;
     const measure = (): void => {
       if (this.session !== session || !session.isOpen) return;
       // An idle session's keepalive is timed anyway: no second round trip for the same answer.
@@ -391,10 +392,21 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       const recent = session.lastRoundTrip;
       if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
       else {
-        void measureRoundTrip(session.client).then((ms) => {
-          if (ms !== null && this.session === session) this.latencyMs = Math.round(ms * 10) / 10;
-        });
+        void (async () => {
+          // At session start a few samples, a quarter second apart: window tuning takes the
+          // smallest, and one alone is often inflated: by a busy machine, or by sshd's Nagle
+          // (without a pty it leaves TCP_NODELAY off, so a reply written while its previous
+          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 51 ms).
+          for (let i = 0; i < (first ? 4 : 1); i++) {
+            if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250).unref());
+            const ms = await measureRoundTrip(session.client);
+            if (ms === null || this.session !== session) return;
+            session.noteRoundTrip(ms);
+            this.latencyMs = Math.round(ms * 10) / 10;
+          }
+        })();
       }
+      first = false;
       this.later(generation, latencyEvery, measure);
     };
     measure();

@@ -92,9 +92,20 @@ export class FlowControl {
       );
       if (grant > 0) grantWindow(channel, grant);
     };
+    // One decision per burst: a socket read yields several packets, each a 'data' event, and an
+    // adjust per packet would cost a packet each way for nothing.
+    let scheduled = false;
+    const checkSoon = (): void => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        check();
+      });
+    };
     const onData = (chunk: Buffer): void => {
       tuner.consume(chunk.length);
-      check();
+      checkSoon();
     };
     const unguard = takeOverWindow(channel);
     const detach = (): void => {

@@ -92,10 +92,6 @@ type Push = (chunk: unknown, encoding?: BufferEncoding) => boolean;
  * handler when push() answers true, and in `_read()` after a push() answered false. So push()
  * always answers false (ssh2 only notes `_waitChanDrain`; the stream ignores the answer) and
  * `_read()` does nothing: all credit is then granted by grantWindow.
- *
- * It also copies a chunk that goes into the buffer (the reader is behind) when it is a small slice
- * of a larger buffer: ssh2 hands out 32 KiB payloads that often keep a 64 KiB read buffer alive,
- * so buffered bytes would otherwise cost up to twice their size. The fast path copies nothing.
  */
 export function takeOverWindow(channel: Duplex): () => void {
   const target = channel as unknown as { push: Push; _read: (n: number) => void };
@@ -103,9 +99,7 @@ export function takeOverWindow(channel: Duplex): () => void {
   const ownRead = Object.prototype.hasOwnProperty.call(target, '_read') ? target._read : null;
   const push = target.push;
   target.push = function (this: unknown, chunk, encoding) {
-    const buffering = channel.readableFlowing !== true || channel.readableLength > 0;
-    const compact = buffering && Buffer.isBuffer(chunk) && chunk.buffer.byteLength > chunk.length * 1.25 ? Buffer.from(chunk) : chunk;
-    push.call(this, compact, encoding);
+    push.call(this, chunk, encoding);
     return false;
   };
   target._read = () => undefined;

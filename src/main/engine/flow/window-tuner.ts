@@ -27,6 +27,14 @@ export interface TunerSettings {
  * trip right after a growth (the new credit is still on its way) and a round trip measured low.
  */
 const LIMITED_WITHIN_RTTS = 4;
+/**
+ * What a buffered byte costs in memory: ssh2 hands out 32 KiB payloads that are often slices of a
+ * 64 KiB read buffer, which stays alive with them. Counting buffered bytes twice keeps what a
+ * stalled channel holds within its window (measured: test/integration/flow-control.test.ts);
+ * copying them instead cost a third of -R loopback throughput. A reader that keeps up leaves
+ * nothing buffered, so this costs a fast channel nothing.
+ */
+const BUFFERED_COST = 2;
 /** Back-ups of the local socket, with the window never the limit in between, before it halves. */
 const STALLS_BEFORE_SHRINKING = 3;
 
@@ -94,7 +102,7 @@ export class WindowTuner implements BudgetMember {
       this.backedUp = false;
       this.judgeEpoch(now, this.consumed + view.buffered, rttMs);
     }
-    const outstanding = view.credit + view.buffered + view.sinkBacklog;
+    const outstanding = view.credit + BUFFERED_COST * view.buffered + view.sinkBacklog;
     const missing = this.window - outstanding;
     let grant = 0;
     // Also grant a small amount when the peer has no credit left at all: nothing else would wake us.
