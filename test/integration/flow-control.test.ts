@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliTunnel, memoryProbe, withMemoryProbe, type CliEvent, type MemoryFigures } from '../helpers/cli.js';
+import { CliTunnel, memoryProbe, runCli, withMemoryProbe, type CliEvent, type MemoryFigures } from '../helpers/cli.js';
 import { startDelayLine, type DelayLine } from '../helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
 import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
@@ -190,4 +190,13 @@ describe('flow control: memory stays within the windows', () => {
       line?.stop();
     }
   }, 120_000);
+});
+
+describe('flow settings on the command line', () => {
+  it('a window setting that is not a size stops the CLI with exit 2, naming the variable', async () => {
+    const result = await runCli(['parse', '--', 'ssh', 'host'], 20_000, { ...process.env, TUNNELVISION_WINDOW_BUDGET: '12 parsecs' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[BAD_ARGUMENT]: TUNNELVISION_WINDOW_BUDGET="12 parsecs" is not a size');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
 });
