@@ -13,7 +13,7 @@ export interface ChannelView {
 }
 
 export interface TunerSettings {
-  /** The window a channel opens with: ssh2's, which it also restores by itself. The floor. */
+  /** The window a channel opens with: ssh2's, fixed when it opens the channel. The floor. */
   initialWindow: number;
   maxWindow: number;
   /** Top up once this much credit is missing (OpenSSH: three packets, channels.c channel_check_window). */
@@ -21,7 +21,7 @@ export interface TunerSettings {
 }
 
 /**
- * A window counts as the limit when a window's worth is consumed within this many round trips:
+ * A window counts as the limit when a window's worth arrives within this many round trips:
  * quic-go's receive-window auto-tuning (flowcontrol/base_flow_controller.go) uses the same test
  * and value. A window-limited sender delivers a window per round trip; the slack covers the round
  * trip right after a growth (the new credit is still on its way) and a round trip measured low.
@@ -43,7 +43,7 @@ const STALLS_BEFORE_SHRINKING = 3;
  * - eager top-up: credit + buffered + backlog is kept at the window, topped up once a few
  *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
  * - nothing is granted while the local socket is backed up, so the bytes this channel can make
- *   us hold are bounded by its window, and the window halves each time that happens;
+ *   us hold are bounded by its window; a reader that keeps backing up halves it;
  * - the window doubles, up to maxWindow and as the budget allows, while the sender is
  *   window-limited and the local reader keeps up;
  * - when the budget is tight, it shrinks back towards an even share (not below initialWindow).
@@ -105,8 +105,8 @@ export class WindowTuner implements BudgetMember {
     const outstanding = view.credit + BUFFERED_COST * view.buffered + view.sinkBacklog;
     const missing = this.window - outstanding;
     let grant = 0;
-    // Also grant a small amount when the peer has no credit left at all: nothing else would wake us.
     // A few packets' worth, or 1/32 of a grown window: a 15 MiB window needs no adjust per 96 KiB.
+    // Less when the peer has no credit left at all: nothing else would wake us.
     const due = Math.max(this.settings.topUpAfter, this.window / 32);
     if (!view.sinkBackedUp && (missing >= due || (missing > 0 && view.credit === 0))) grant = missing;
     this.reserve(Math.max(this.window, outstanding + grant));
