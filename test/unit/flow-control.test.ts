@@ -214,6 +214,20 @@ describe('receive window: the process-wide budget', () => {
     expect(flow.budget.channels).toBe(0);
   });
 
+  it('over budget, windows shrink below ssh2\'s opening 2 MiB to an even share, and the total comes back within it', async () => {
+    let now = 0;
+    const flow = new FlowControl({ maxWindow: 16 * MiB, budget: 8 * MiB }, () => now);
+    // Six channels open with 2 MiB each from ssh2: 12 MiB against a budget of 8.
+    const channels = Array.from({ length: 6 }, () => setup({ flow }));
+    for (let i = 0; i < 4; i++) {
+      for (const t of channels) await roundTrip(t);
+      now += 50;
+    }
+    for (const t of channels) expect(t.handle.stats().window).toBeLessThanOrEqual(Math.ceil((8 * MiB) / 6));
+    expect(flow.budget.used).toBeLessThanOrEqual(8 * MiB);
+    expect(channels.reduce((sum, t) => sum + t.held(), 0)).toBeLessThanOrEqual(8 * MiB);
+  });
+
   it('WindowBudget: fits() refuses past the limit and asks members above an even share to shrink', () => {
     const budget = new WindowBudget(10 * MiB);
     const member = (reserved: number) => ({ reserved, asked: [] as number[], shrinkTo(share: number) { this.asked.push(share); } });
@@ -231,9 +245,9 @@ describe('receive window: the process-wide budget', () => {
     expect(budget.used).toBe(2 * MiB);
   });
 
-  it('WindowTuner.shrinkTo halves towards the share and never goes below ssh2\'s own window', () => {
+  it('WindowTuner.shrinkTo halves towards the share and never goes below its minimum', () => {
     const budget = new WindowBudget(64 * MiB);
-    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, topUpAfter: 3 * PACKET }, budget, 0);
+    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0);
     tuner.window = 16 * MiB;
     tuner.shrinkTo(3 * MiB);
     expect(tuner.window).toBe(8 * MiB);

@@ -20,6 +20,8 @@ export const DEFAULT_MAX_WINDOW = 15 * MiB;
 export const DEFAULT_BUDGET = 256 * MiB;
 /** OpenSSH's client tops up after three packets' worth is consumed (channels.c channel_check_window). */
 const TOP_UP_AFTER_PACKETS = 3;
+/** Over budget, a window shrinks to no less than this many packets (256 KiB). */
+const MIN_WINDOW_PACKETS = 8;
 /** windowLimited is reported only while it is this fresh: an idle channel is not limited. */
 const LIMITED_FRESH_MS = 2000;
 
@@ -80,7 +82,12 @@ export class FlowControl {
       this.warned = true;
       return null;
     }
-    const settings = { initialWindow: this.initialWindow, maxWindow: this.maxWindow, topUpAfter: TOP_UP_AFTER_PACKETS * this.packetSize };
+    const settings = {
+      initialWindow: this.initialWindow,
+      maxWindow: this.maxWindow,
+      minWindow: MIN_WINDOW_PACKETS * this.packetSize,
+      topUpAfter: TOP_UP_AFTER_PACKETS * this.packetSize,
+    };
     const tuner = new WindowTuner(settings, this.budget, this.clock());
     let attached = true;
     const check = (): void => {

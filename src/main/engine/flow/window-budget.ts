@@ -1,9 +1,9 @@
 /**
  * One budget for the receive windows of every channel in the process, so a hundred slow readers
  * cannot take the machine's memory: a channel may only grow its window by reserving the growth
- * here. Every channel holds at least ssh2's opening window (it cannot be refused: ssh2 opens every
- * channel with it), so with very many channels the total can exceed the limit by those floors.
- * When the budget is tight, windows above an even share shrink back towards it.
+ * here. A new channel arrives holding ssh2's opening window (it cannot be refused: ssh2 opens
+ * every channel with it); when that puts the budget over, or growth finds no room, windows above
+ * an even share shrink back towards it, and over budget even below the opening window.
  */
 export interface BudgetMember {
   /** Bytes this member holds against the budget (its window, or more while that drains). */
@@ -21,6 +21,11 @@ export class WindowBudget {
   /** Bytes reserved by all members together. */
   get used(): number {
     return this.total;
+  }
+
+  /** More is reserved than the limit: channels should come down to an even share. */
+  get over(): boolean {
+    return this.total > this.limit;
   }
 
   get channels(): number {

@@ -16,6 +16,11 @@ export interface TunerSettings {
   /** The window a channel opens with: ssh2's, fixed when it opens the channel. The floor. */
   initialWindow: number;
   maxWindow: number;
+  /**
+   * The least a window shrinks to while the budget is spent (the opening window, granted by ssh2,
+   * drains and is not renewed beyond this).
+   */
+  minWindow: number;
   /** Top up once this much credit is missing (OpenSSH: three packets, channels.c channel_check_window). */
   topUpAfter: number;
 }
@@ -46,7 +51,7 @@ const STALLS_BEFORE_SHRINKING = 3;
  *   us hold are bounded by its window; a reader that keeps backing up halves it;
  * - the window doubles, up to maxWindow and as the budget allows, while the sender is
  *   window-limited and the local reader keeps up;
- * - when the budget is tight, it shrinks back towards an even share (not below initialWindow).
+ * - when the budget is tight, it shrinks back towards an even share (not below minWindow).
  */
 export class WindowTuner implements BudgetMember {
   /** The window this channel aims to keep open. */
@@ -102,6 +107,9 @@ export class WindowTuner implements BudgetMember {
       this.backedUp = false;
       this.judgeEpoch(now, this.consumed + view.buffered, rttMs);
     }
+    // Over budget (more channels arrived than it has room for): back to an even share, even
+    // below ssh2's opening window, so a hundred stalled readers cannot take the machine's memory.
+    if (this.budget.over) this.shrinkTo(this.budget.share);
     const outstanding = view.credit + BUFFERED_COST * view.buffered + view.sinkBacklog;
     const missing = this.window - outstanding;
     let grant = 0;
@@ -140,7 +148,7 @@ export class WindowTuner implements BudgetMember {
   }
 
   shrinkTo(share: number): void {
-    const target = Math.max(this.settings.initialWindow, share);
+    const target = Math.max(this.settings.minWindow, share);
     if (this.window <= target) return;
     this.window = Math.max(target, Math.floor(this.window / 2));
     // What was already granted stays reserved until it drains: the next decide() lowers it.
