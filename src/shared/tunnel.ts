@@ -45,7 +45,7 @@ export interface ForwardStats extends TrafficFigures, Rates {
   window: number;
   /**
    * Whether a connection's download is capped by its window now (window ÷ round trip) rather
-   * than by the network, the server or the local reader. Stays true at the largest window.
+   * than by the network, the server or the local reader (also when that window is at its maximum).
    */
   windowLimited: boolean;
 }
