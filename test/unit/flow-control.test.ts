@@ -172,6 +172,23 @@ describe('receive window: auto-tuning', () => {
     expect(slow.handle.stats()).toEqual({ window: 2 * MiB, windowLimited: false });
   });
 
+  it('undoes a growth that does not raise the rate, and stops trying after two', async () => {
+    // A path that delivers 2 MiB per 50 ms whatever the window (so the growth test, fed a round
+    // trip, says "limited"), as loopback did when keepalives read 47 ms.
+    const t = setup();
+    const windows = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      t.channel.serverSends(2 * MiB);
+      await settle();
+      t.advance(50);
+      t.channel.deliverAdjusts();
+      windows.add(t.handle.stats().window);
+    }
+    expect(windows.has(4 * MiB)).toBe(true); // it tried
+    expect(t.handle.stats().window).toBe(2 * MiB); // and went back
+    expect([...windows].every((w) => w <= 4 * MiB)).toBe(true); // never past one doubling
+  });
+
   it('stops reporting window-limited once the channel goes quiet', async () => {
     const t = setup();
     for (let i = 0; i < 4; i++) await roundTrip(t);
@@ -202,11 +219,17 @@ describe('receive window: the process-wide budget', () => {
     let now = 0;
     const flow = new FlowControl({ maxWindow: 16 * MiB, budget: 20 * MiB }, () => now);
     const big = setup({ flow });
-    for (let i = 0; i < 8; i++) await roundTrip(big);
+    for (let i = 0; i < 20; i++) {
+      await roundTrip(big);
+      now += 50;
+    }
     expect(big.handle.stats().window).toBe(16 * MiB);
     // Newcomers each hold ssh2's 2 MiB and want to grow: the big one gives way towards an even share.
     const others = Array.from({ length: 3 }, () => setup({ flow }));
-    for (let i = 0; i < 8; i++) for (const t of [big, ...others]) await roundTrip(t);
+    for (let i = 0; i < 8; i++) {
+      for (const t of [big, ...others]) await roundTrip(t);
+      now += 50;
+    }
     expect(big.handle.stats().window).toBeLessThan(16 * MiB);
     expect(flow.budget.used).toBeLessThanOrEqual(20 * MiB);
     for (const t of [big, ...others]) t.handle.detach();

@@ -40,6 +40,15 @@ const LIMITED_WITHIN_RTTS = 4;
  * nothing buffered, so this costs a fast channel nothing.
  */
 const BUFFERED_COST = 2;
+/**
+ * A growth must raise the arrival rate by this much. The round trip the growth test relies on can
+ * read far too high (sshd without a pty leaves Nagle on: keepalives read ~47 ms on loopback), and
+ * a window grown on such a path brings nothing and costs: -R downloads on loopback stalled with
+ * 4 MiB windows and more (bench/RESULTS.md).
+ */
+const GROWTH_MUST_GAIN = 1.25;
+/** Growths that must pay, one after another, before the path counts as window-limited. */
+const TRIALS_TO_TRUST = 2;
 /** Back-ups of the local socket, with the window never the limit in between, before it halves. */
 const STALLS_BEFORE_SHRINKING = 3;
 
@@ -64,6 +73,14 @@ export class WindowTuner implements BudgetMember {
   private epoch: { at: number; arrived: number };
   private held: number;
   private backedUp = false;
+  /** A growth on trial (see judgeTrial). */
+  private trial: { from: number; rateBefore: number; at: number; rtt: number } | null = null;
+  private growthsInVain = 0;
+  private growthPinned = false;
+  private growthPaid = false;
+  private growthsPaid = 0;
+  /** (time, bytes arrived) at recent decisions. */
+  private readonly samples: { at: number; arrived: number }[] = [];
   /** Times the local socket backed up since the window was last the limit. */
   private stalls = 0;
 
@@ -86,6 +103,9 @@ export class WindowTuner implements BudgetMember {
 
   /** How much credit to grant now (0 for none). */
   decide(now: number, view: ChannelView, rttMs: number | null): number {
+    this.samples.push({ at: now, arrived: this.consumed + view.buffered });
+    if (this.samples.length > 512) this.samples.splice(0, 256);
+    this.judgeTrial(now, view.sinkBackedUp);
     if (view.sinkBackedUp) {
       // The local reader is the limit: time spent waiting for it says nothing about the path, and
       // a window larger than the reader needs only piles bytes up here. (Growth can be fooled at
@@ -131,20 +151,60 @@ export class WindowTuner implements BudgetMember {
     const elapsed = now - this.epoch.at;
     this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
     this.judgedAt = now;
-    if (this.windowLimited) {
-      this.stalls = 0;
-      this.grow();
-    }
     this.epoch = { at: now, arrived };
+    if (!this.windowLimited) return;
+    this.stalls = 0;
+    if (this.trial !== null || this.growthPinned) return;
+    if (this.growthPaid) {
+      this.grow();
+      return;
+    }
+    const from = this.window;
+    const rateBefore = this.rateOver(now - rttMs!, now);
+    if (rateBefore !== null && this.grow()) this.trial = { from, rateBefore, at: now, rtt: rttMs! };
   }
 
-  private grow(): void {
+  /** Bytes per ms that arrived between `from` and `to`, from the samples kept; null without enough history. */
+  private rateOver(from: number, to: number): number | null {
+    let first: { at: number; arrived: number } | null = null;
+    let last: { at: number; arrived: number } | null = null;
+    for (const sample of this.samples) {
+      if (sample.at <= from) first = sample;
+      if (sample.at <= to) last = sample;
+    }
+    if (first === null || last === null || last.at - first.at <= 0) return null;
+    return (last.arrived - first.arrived) / (last.at - first.at);
+  }
+
+  /**
+   * The first growths of a channel are on trial: two round trips later (the first still runs on
+   * the old credit) the arrival rate over the last one must have risen by a quarter, or the growth is
+   * undone; twice in vain and this channel stops growing. Once TRIALS_TO_TRUST growths paid, the
+   * path is taken to be window-limited and later ones need no trial. A backed-up reader ends a
+   * trial in vain.
+   */
+  private judgeTrial(now: number, backedUp: boolean): void {
+    const trial = this.trial;
+    if (trial === null) return;
+    if (!backedUp && now - trial.at < 2 * trial.rtt) return;
+    this.trial = null;
+    const after = backedUp ? null : this.rateOver(now - trial.rtt, now);
+    if (after !== null && after >= GROWTH_MUST_GAIN * trial.rateBefore) {
+      if (++this.growthsPaid >= TRIALS_TO_TRUST) this.growthPaid = true;
+      return;
+    }
+    this.window = Math.min(this.window, trial.from);
+    if (++this.growthsInVain >= 2) this.growthPinned = true;
+  }
+
+  private grow(): boolean {
     const next = Math.min(this.window * 2, this.settings.maxWindow);
-    if (next <= this.window) return;
+    if (next <= this.window) return false;
     const extra = next - Math.max(this.window, this.held);
-    if (extra > 0 && !this.budget.fits(extra)) return;
+    if (extra > 0 && !this.budget.fits(extra)) return false;
     this.window = next;
     this.reserve(Math.max(this.held, next));
+    return true;
   }
 
   shrinkTo(share: number): void {
