@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
-import { freePort, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
+import { formatWan, runWan } from './wan.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
@@ -18,6 +19,15 @@ const PING_PONGS = 2000;
 const PARALLEL = 300;
 /** BENCH_CIPHER=aes128-gcm@openssh.com: both clients use that cipher (by default each picks its own). */
 const CIPHER = process.env.BENCH_CIPHER;
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+/** BENCH_ONLY="bulk -R,ping": only the loopback figures whose names contain one of these. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+/** BENCH_LOOPBACK=0 / BENCH_WAN=0 skip a section. */
+const LOOPBACK = process.env.BENCH_LOOPBACK !== '0';
+const WAN = process.env.BENCH_WAN !== '0';
+const WAN_RTTS = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
+const WAN_BYTES = Number(process.env.BENCH_WAN_MB ?? 32) * 1024 * 1024;
+const WAN_ROUNDS = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -193,9 +203,7 @@ function cpuSeconds(pid: number | null): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function main(): Promise<void> {
-  const keys = await makeClientKeys();
-  const sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
+async function loopback(sshd: Sshd, keys: ClientKeys): Promise<void> {
   const knownHosts = await knownHostsFor([sshd]);
   const sink = await startSink();
   const echo = await startEcho();
@@ -217,6 +225,13 @@ async function main(): Promise<void> {
   const tv = new CliTunnel([...base, ...t.args]);
   await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
   setups.push({ name: 'tunnelvision', ...t.ports, pid: tv.child.pid!, stop: async () => void (await tv.stop()) });
+  // BENCH_BASELINE_CLI=<an older build's dist/main/cli/index.js>: that build too, to show a change did not make things worse.
+  if (BASELINE_CLI) {
+    const b = await forwardArgs();
+    const before = new CliTunnel([...base, ...b.args], { cli: BASELINE_CLI });
+    await before.waitFor((e) => e.event === 'state' && e.state === 'up');
+    setups.push({ name: 'baseline', ...b.ports, pid: before.child.pid!, stop: async () => void (await before.stop()) });
+  }
 
   const figures = ['bulk -L MB/s', 'bulk -R MB/s', 'bulk -D MB/s', 'new connection ms', 'ping-pong µs', `${PARALLEL} parallel ms`] as const;
   const higherIsBetter: Record<string, boolean> = { 'bulk -L MB/s': true, 'bulk -R MB/s': true, 'bulk -D MB/s': true };
@@ -237,6 +252,7 @@ async function main(): Promise<void> {
     cpu.set(s.name, new Map(figures.map((f) => [f, 0])));
   }
   const measure = async (s: Setup, figure: string, run: () => Promise<number>): Promise<void> => {
+    if (ONLY && !ONLY.some((o) => figure.includes(o))) return void results.get(s.name)!.get(figure)!.push(NaN);
     const before = cpuSeconds(s.pid);
     results.get(s.name)!.get(figure)!.push(await run());
     const c = cpu.get(s.name)!;
@@ -257,21 +273,33 @@ async function main(): Promise<void> {
 
   console.log(`\nTunnelvision bench — -L, -R, -D against one sshd, ${ROUNDS} interleaved rounds, medians (connections and ping-pong through -L)`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${await sshVersion()}; cipher: ${CIPHER ?? 'each client\'s default'}\n`);
-  console.log(['figure', 'direct', 'openssh', 'tunnelvision', 'ratio vs openssh'].map((h) => h.padEnd(18)).join(''));
+  const extra = BASELINE_CLI ? ['baseline'] : [];
+  console.log(['figure', 'direct', 'openssh', 'tunnelvision', ...extra, 'ratio vs openssh', ...extra.map(() => 'baseline vs openssh')].map((h) => h.padEnd(18)).join(''));
   for (const f of figures) {
     const m = (name: string): number => median(results.get(name)!.get(f)!);
-    const ratio = higherIsBetter[f] === true ? m('tunnelvision') / m('openssh') : m('openssh') / m('tunnelvision');
-    console.log([f, m('direct').toFixed(2), m('openssh').toFixed(2), m('tunnelvision').toFixed(2), `${ratio.toFixed(2)}×`].map((c) => c.padEnd(18)).join(''));
+    const ratio = (name: string): number => (higherIsBetter[f] === true ? m(name) / m('openssh') : m('openssh') / m(name));
+    console.log([f, m('direct').toFixed(2), m('openssh').toFixed(2), m('tunnelvision').toFixed(2), ...extra.map((n) => m(n).toFixed(2)), `${ratio('tunnelvision').toFixed(2)}×`, ...extra.map((n) => `${ratio(n).toFixed(2)}×`)].map((c) => c.padEnd(18)).join(''));
   }
   console.log(`\nCPU used by the tunnel process itself (all rounds, /proc, 10 ms resolution)`);
-  console.log(['per unit'.padEnd(40), ...['openssh', 'tunnelvision', 'ratio vs openssh'].map((h) => h.padEnd(18))].join(''));
+  console.log(['per unit'.padEnd(40), ...['openssh', 'tunnelvision', ...extra, 'ratio vs openssh'].map((h) => h.padEnd(18))].join(''));
   for (const f of figures) {
     const [unit, perUnit] = cpuUnits[f]!;
     const per = (name: string): number => (cpu.get(name)!.get(f)! * 1000 * perUnit) / ROUNDS;
     const ratio = per('openssh') / per('tunnelvision');
-    console.log([`${f.split(' ').slice(0, -1).join(' ')}: ${unit}`.padEnd(40), ...[per('openssh').toFixed(1), per('tunnelvision').toFixed(1), `${ratio.toFixed(2)}×`].map((c) => c.padEnd(18))].join(''));
+    console.log([`${f.split(' ').slice(0, -1).join(' ')}: ${unit}`.padEnd(40), ...[per('openssh').toFixed(1), per('tunnelvision').toFixed(1), ...extra.map((n) => per(n).toFixed(1)), `${ratio.toFixed(2)}×`].map((c) => c.padEnd(18))].join(''));
   }
   for (const s of setups) await s.stop();
+}
+
+async function main(): Promise<void> {
+  const keys = await makeClientKeys();
+  const sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
+  if (LOOPBACK) await loopback(sshd, keys);
+  if (WAN) {
+    const clients = [{ name: 'openssh', openssh: true }, { name: 'tunnelvision' }, ...(BASELINE_CLI ? [{ name: 'baseline', cli: BASELINE_CLI }] : [])];
+    const results = await runWan({ sshd, keys, rtts: WAN_RTTS, bytes: WAN_BYTES, rounds: WAN_ROUNDS, clients });
+    console.log(formatWan(results, WAN_BYTES, WAN_ROUNDS));
+  }
   await sshd.dispose();
 }
 

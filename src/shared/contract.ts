@@ -69,7 +69,7 @@ export const TunnelStatsSchema = z.object({
   latencyMs: z.number().nullable(),
   uptimeMs: z.number().nullable(),
   ...Figures,
-  forwards: z.array(z.object({ index: z.number(), ...Figures, udp: UdpFiguresSchema.optional() })),
+  forwards: z.array(z.object({ index: z.number(), ...Figures, window: z.number(), windowLimited: z.boolean(), udp: UdpFiguresSchema.optional() })),
 });
 
 const Timeline = {

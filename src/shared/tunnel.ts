@@ -61,6 +61,16 @@ export interface UdpFigures {
 
 export interface ForwardStats extends TrafficFigures, Rates {
   index: number;
+  /**
+   * Receive windows of the forward's live connections together, in bytes: what the server may
+   * send ahead of our reading (and what those connections may make the engine hold); 0 when idle.
+   */
+  window: number;
+  /**
+   * Whether a connection's download is capped by its window now (window ÷ round trip) rather
+   * than by the network, the server or the local reader (also when that window is at its maximum).
+   */
+  windowLimited: boolean;
   /** Present for UDP forwards. */
   udp?: UdpFigures;
 }

@@ -48,10 +48,10 @@ export class CliTunnel {
    * `args`: the ssh command line; or tunnelvision flags, '--', then the command line; or a
    * single saved profile name.
    */
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; configDir?: string } = {}) {
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; configDir?: string; cli?: string } = {}) {
     const upArgs = args.includes('--') || args.length === 1 ? ['up', '--json', ...args] : ['up', '--json', '--', ...args];
     const full = options.configDir ? ['--config-dir', options.configDir, ...upArgs] : upArgs;
-    this.child = spawn(process.execPath, [CLI, ...full], { env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [options.cli ?? CLI, ...full], { env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.events.push(JSON.parse(line) as CliEvent);
@@ -82,4 +82,30 @@ export class CliTunnel {
     this.child.kill(signal);
     return this.exited;
   }
+}
+
+const MEMORY_PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url));
+
+/** Environment that preloads memory-probe.mjs into a `tunnelvision` child (see memoryProbe). */
+export function withMemoryProbe(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${new URL(`file://${MEMORY_PROBE}`).href}`.trim() };
+}
+
+export interface MemoryFigures {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** After a full GC in a child started withMemoryProbe: what it still holds. */
+export async function memoryProbe(cli: CliTunnel): Promise<MemoryFigures> {
+  const seen = cli.stderr.length;
+  cli.child.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const m = /memory-probe (\{.*\})\n/.exec(cli.stderr.slice(seen));
+    if (m) return JSON.parse(m[1]!) as MemoryFigures;
+    await new Promise<void>((resolve) => cli.child.stderr!.once('data', () => resolve()));
+  }
+  throw new Error('no memory-probe line');
 }

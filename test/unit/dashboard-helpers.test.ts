@@ -17,7 +17,7 @@ const profileOf = (cmd: string) => parseSshCommand(cmd.split(' ')).profile;
 function stats(sent: number, received: number): TunnelStats {
   return {
     tunnel: 't', state: 'up', sessionOpen: true, latencyMs: 1, uptimeMs: 1, bytesSent: sent, bytesReceived: received, connections: 0, totalConnections: 0,
-    failedConnections: 0, sendRate: 0, receiveRate: 0, forwards: [{ index: 0, bytesSent: sent, bytesReceived: received, connections: 0, totalConnections: 0, failedConnections: 0, sendRate: 0, receiveRate: 0 }],
+    failedConnections: 0, sendRate: 0, receiveRate: 0, forwards: [{ index: 0, bytesSent: sent, bytesReceived: received, connections: 0, totalConnections: 0, failedConnections: 0, sendRate: 0, receiveRate: 0, window: 0, windowLimited: false }],
   };
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { TunnelError, toErrorInfo } from '../../shared/errors.js';
+import { configureFlowFromEnv } from '../engine/flow/index.js';
 import { parseSshCommand } from '../openssh/argv.js';
 import { loadSshConfig } from '../openssh/config-view.js';
 import { resolveDestination } from '../openssh/resolve-destination.js';
@@ -102,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
     argv = argv.slice(2);
   }
   const store = (): ProfileStore => new ProfileStore(configDir ?? defaultConfigDir());
+  // Receive-window settings (see README, "Flow control"): a bad value stops here, with its name.
+  configureFlowFromEnv(process.env);
   const [command, ...args] = argv;
   // `tunnelvision web --help`: the options come before any `--`, so a -h inside an ssh command
   // line after `--` is never taken for ours.

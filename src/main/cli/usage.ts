@@ -36,6 +36,10 @@ Usage:
   tunnelvision help | --help
   tunnelvision --version
 
+Environment:
+  TUNNELVISION_MAX_WINDOW     largest receive window per connection (default 15M; 2M is ssh2's fixed one)
+  TUNNELVISION_WINDOW_BUDGET  all receive windows of the process together (default 256M)
+
 Examples:
   tunnelvision up -- ssh -N -L 8080:localhost:80 user@server
   tunnelvision up --json -- autossh -M 0 -N -D 1080 -J jump@bastion user@server

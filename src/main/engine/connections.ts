@@ -1,30 +1,66 @@
 import type { Duplex } from 'node:stream';
 import { splice } from './splice.js';
 import { TrafficCounter } from './traffic.js';
+import type { ChannelFlow, ChannelFlowStats } from './flow/index.js';
 import type { LiveConnectionInfo } from '../../shared/tunnel.js';
-
 
 interface Entry {
   info: Omit<LiveConnectionInfo, 'bytesSent' | 'bytesReceived'>;
   counter: TrafficCounter;
   streams: [Duplex, Duplex];
+  flow: ChannelFlow | null;
 }
+
+/** Puts the receive window of `channel` (whose data goes into `sink`) under flow control. */
+export type AttachFlow = (channel: Duplex, sink: Duplex) => ChannelFlow | null;
+
+/** Which of the two spliced streams is the SSH channel whose data we read. */
+export type ChannelSide = 'client' | 'destination';
 
 /** Every proxied connection of a tunnel, so they can be listed and closed one by one. */
 export class ConnectionRegistry {
   private nextId = 1;
   private readonly live = new Map<number, Entry>();
 
-  /** Splices `client` and `destination`, counting into `forwardCounter`, tracked until both close. */
-  async carry(forward: number, clientName: string, target: string, client: Duplex, destination: Duplex, forwardCounter: TrafficCounter): Promise<void> {
+  constructor(private readonly attachFlow: AttachFlow | null = null) {}
+
+  /**
+   * Splices `client` and `destination`, counting into `forwardCounter`, tracked until both close.
+   * The stream on `channelSide` is the SSH channel: its receive window is put under flow control.
+   */
+  async carry(
+    forward: number,
+    clientName: string,
+    target: string,
+    client: Duplex,
+    destination: Duplex,
+    forwardCounter: TrafficCounter,
+    channelSide: ChannelSide,
+  ): Promise<void> {
     const id = this.nextId++;
     const counter = new TrafficCounter(forwardCounter);
-    this.live.set(id, { info: { id, forward, client: clientName, target, startedAt: Date.now() }, counter, streams: [client, destination] });
+    const entry: Entry = { info: { id, forward, client: clientName, target, startedAt: Date.now() }, counter, streams: [client, destination], flow: null };
+    this.live.set(id, entry);
     try {
-      await splice(client, destination, counter);
+      const spliced = splice(client, destination, counter);
+      // After splice: its pipes must be in place, so the flow sees what they hand on.
+      const [channel, sink] = channelSide === 'client' ? [client, destination] : [destination, client];
+      entry.flow = this.attachFlow?.(channel, sink) ?? null;
+      await spliced;
     } finally {
+      entry.flow?.detach();
       this.live.delete(id);
     }
+  }
+
+  /**
+   * Flow control of one forward's live channels: the sum of their windows (what they may make
+   * us hold) and whether any of them is limited by its window now. Null without tuned channels.
+   */
+  flowStats(forward: number, now?: number): ChannelFlowStats | null {
+    const flows = [...this.live.values()].filter((e) => e.info.forward === forward && e.flow !== null).map((e) => e.flow!.stats(now));
+    if (flows.length === 0) return null;
+    return { window: flows.reduce((sum, s) => sum + s.window, 0), windowLimited: flows.some((s) => s.windowLimited) };
   }
 
   list(): LiveConnectionInfo[] {

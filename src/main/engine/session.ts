@@ -242,6 +242,15 @@ export class SshSession extends EventEmitter<SessionEvents> {
   private closeReason: TunnelError | null = null;
   /** The latest timed round trip to the destination (keepalive or latency ping). */
   lastRoundTrip: { ms: number; at: number } | null = null;
+  /**
+   * The smallest round trip timed on this session: the path's own delay, without the queueing a
+   * busy machine or a full SSH stream adds to single samples. Receive windows are tuned by it.
+   */
+  minRoundTripMs: number | null = null;
+
+  noteRoundTrip(ms: number): void {
+    if (ms > 0 && (this.minRoundTripMs === null || ms < this.minRoundTripMs)) this.minRoundTripMs = ms;
+  }
 
   private constructor(private readonly clients: ClientType[], readonly hops: Hop[]) {
     super();
@@ -253,7 +262,10 @@ export class SshSession extends EventEmitter<SessionEvents> {
       client.on('close', () => this.onHopClosed(i));
     });
     const destination = this.client;
-    timeKeepalives(destination, (ms) => (this.lastRoundTrip = { ms, at: Date.now() }));
+    timeKeepalives(destination, (ms) => {
+      this.lastRoundTrip = { ms, at: Date.now() };
+      this.noteRoundTrip(ms);
+    });
     destination.on('tcp connection', (details, accept, reject) => this.emit('tcp connection', details, accept, reject));
     destination.on('unix connection', (details, accept, reject) => this.emit('unix connection', details, accept, reject));
   }

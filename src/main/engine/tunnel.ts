@@ -4,6 +4,7 @@ import { isUdpForward, type Profile } from '../../shared/profile.js';
 import type { ForwardStatus, LiveConnectionInfo, LogLine, TunnelState, TunnelStateChange, TunnelStats } from '../../shared/tunnel.js';
 import { Backoff } from './backoff.js';
 import { ConnectionRegistry } from './connections.js';
+import { processFlow, type FlowControl } from './flow/index.js';
 import { DynamicForwardRunner } from './forwards/dynamic-forward.js';
 import type { ForwardContext, ForwardRunner } from './forwards/forward-runner.js';
 import { LocalForwardRunner } from './forwards/local-forward.js';
@@ -51,6 +52,8 @@ export interface TunnelOptions {
   udpRelayInterpreters?: readonly RelayInterpreter[];
   /** Log lines of the tunnel this one replaces (a restart keeps the story in one place). */
   carryLog?: LogLine[];
+  /** Receive-window flow control; the process-wide one (one memory budget) unless given. */
+  flow?: FlowControl;
 }
 
 export interface TunnelEvents {
@@ -91,7 +94,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private sessionSince: number | null = null;
   private readonly runners: ForwardRunner[];
   private readonly counter = new TrafficCounter();
-  private readonly registry = new ConnectionRegistry();
+  private readonly registry: ConnectionRegistry;
   private readonly logLines: LogLine[] = [];
   private readonly backoff: Backoff;
   private readonly rates = new Map<number, RateWindow>();
@@ -130,6 +133,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       throw new TunnelError('BAD_ARGUMENT', 'a lazy tunnel cannot have UDP forwards: their relay runs on the server, inside an open session');
     }
     this.backoff = options.backoff ?? new Backoff();
+    const flow = options.flow ?? processFlow;
+    this.registry = new ConnectionRegistry((channel, sink) =>
+      flow.attach(channel, sink, () => this.roundTripMs(), (why) => this.log('warn', why)),
+    );
     const ctx: ForwardContext = {
       registry: this.registry,
       tunnelCounter: this.counter,
@@ -178,14 +185,22 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       ...this.tunnelRate.sample(now, total.bytesSent, total.bytesReceived),
       forwards: this.runners.map((r) => {
         const c = r.counter.snapshot();
+        const flow = this.registry.flowStats(r.index);
         return {
           index: r.index,
           ...c,
           ...this.rates.get(r.index)!.sample(now, c.bytesSent, c.bytesReceived),
           ...(r instanceof UdpForwardRunner ? { udp: r.udpFigures() } : {}),
+          window: flow?.window ?? 0,
+          windowLimited: flow?.windowLimited ?? false,
         };
       }),
     };
+  }
+
+  /** The session's smallest timed round trip, for window tuning (see SshSession.minRoundTripMs). */
+  private roundTripMs(): number | null {
+    return this.session?.minRoundTripMs ?? null;
   }
 
   connections(): LiveConnectionInfo[] {
@@ -479,6 +494,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** SSH latency on an interval and, if configured, forward probes; state follows the probes. */
   private watchHealth(generation: number, session: SshSession): void {
     const latencyEvery = this.options.latencyIntervalMs ?? DEFAULT_LATENCY_INTERVAL_MS;
+    let first = true;
     const measure = (): void => {
       if (this.session !== session || !session.isOpen) return;
       // An idle session's keepalive is timed anyway: no second round trip for the same answer.
@@ -487,10 +503,21 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       const recent = session.lastRoundTrip;
       if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
       else {
-        void measureRoundTrip(session.client).then((ms) => {
-          if (ms !== null && this.session === session) this.latencyMs = Math.round(ms * 10) / 10;
-        });
+        void (async () => {
+          // At session start a few samples, a quarter second apart: window tuning takes the
+          // smallest, and one alone is often inflated: by a busy machine, or by sshd's Nagle
+          // (without a pty it leaves TCP_NODELAY off, so a reply written while its previous
+          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 51 ms).
+          for (let i = 0; i < (first ? 4 : 1); i++) {
+            if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250).unref());
+            const ms = await measureRoundTrip(session.client);
+            if (ms === null || this.session !== session) return;
+            session.noteRoundTrip(ms);
+            this.latencyMs = Math.round(ms * 10) / 10;
+          }
+        })();
       }
+      first = false;
       this.later(generation, latencyEvery, measure);
     };
     measure();

@@ -211,6 +211,11 @@ export function TunnelDetail(props: Props) {
             {fs?.error && fs.error.message !== status?.error?.message && <p className="forward-error">{fs.error.message}</p>}
             {fs?.note && !/all interfaces/.test(fs.note) && <p className="forward-note">{fs.note}</p>}
             {fstats?.udp && <UdpFiguresLine udp={fstats.udp} />}
+            {!offline && fstats?.windowLimited && (
+              <p className="muted" data-window-limited>
+                Downloads here are limited by the network's round trip: the SSH window ({formatBytes(fstats.window)}) is full, not the server or your program.
+              </p>
+            )}
           </div>
         );
       })}

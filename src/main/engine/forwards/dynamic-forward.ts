@@ -42,6 +42,6 @@ export class DynamicForwardRunner extends ListeningForward {
       return;
     }
     request.reply(SOCKS5_REPLY.succeeded);
-    await this.ctx.registry.carry(this.index, peerName(socket), target, socket, channel, this.counter);
+    await this.ctx.registry.carry(this.index, peerName(socket), target, socket, channel, this.counter, 'destination');
   }
 }

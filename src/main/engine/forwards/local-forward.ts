@@ -27,6 +27,6 @@ export class LocalForwardRunner extends ListeningForward {
       channel.close();
       return;
     }
-    await this.ctx.registry.carry(this.index, peerName(socket), targetName(target), socket, channel, this.counter);
+    await this.ctx.registry.carry(this.index, peerName(socket), targetName(target), socket, channel, this.counter, 'destination');
   }
 }

@@ -135,7 +135,7 @@ export class RemoteForwardRunner extends ForwardRunner {
     }
     const channel = accept();
     const name = 'socket' in target ? target.socket : `${target.host}:${target.port}`;
-    await this.ctx.registry.carry(this.index, client, name, channel, socket, this.counter);
+    await this.ctx.registry.carry(this.index, client, name, channel, socket, this.counter, 'client');
   }
 
   private async serveSocks(client: string, accept: AcceptConnection<ClientChannel | Channel>): Promise<void> {
@@ -150,7 +150,7 @@ export class RemoteForwardRunner extends ForwardRunner {
       throw err;
     }
     request.reply(SOCKS5_REPLY.succeeded);
-    await this.ctx.registry.carry(this.index, client, `${request.host}:${request.port}`, channel, socket, this.counter);
+    await this.ctx.registry.carry(this.index, client, `${request.host}:${request.port}`, channel, socket, this.counter, 'client');
   }
 
   /** Cancels the server-side listener (cancel-tcpip-forward) if the session is still there. */

@@ -1,0 +1,261 @@
+/**
+ * The WAN section of `npm run bench`: a userland delay line (test/helpers/delay-line.mjs, its own
+ * process) in front of the same sshd adds 10, 50 and 100 ms of round trip; OpenSSH's `ssh` and
+ * `tunnelvision up` both connect through it, and move BENCH_WAN_MB in each direction through -L,
+ * -D and -R, interleaved (the two clients alternate which goes first), medians.
+ *
+ * "download" is server side → this side: for -L and -D a source behind sshd sends to the local
+ * reader; for -R a client on the server side sends into the tunnel towards a local sink (the
+ * direction the tunnel receives). "upload" is the other way.
+ */
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
+import { CliTunnel } from '../test/helpers/cli.js';
+import { startDelayLine } from '../test/helpers/delay-line.js';
+import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
+import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
+
+export interface WanOptions {
+  sshd: Sshd;
+  keys: ClientKeys;
+  rtts: number[];
+  bytes: number;
+  rounds: number;
+  /** Extra environment for `tunnelvision up` (e.g. TUNNELVISION_MAX_WINDOW). */
+  tvEnv?: NodeJS.ProcessEnv;
+  /** Only these figures (default: all). */
+  figures?: readonly WanFigure[];
+  /** Which clients to run: by default OpenSSH and Tunnelvision. */
+  clients?: { name: string; env?: NodeJS.ProcessEnv; openssh?: boolean; cli?: string }[];
+}
+
+export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload -L', 'upload -D', 'upload -R'] as const;
+export type WanFigure = (typeof WAN_FIGURES)[number];
+/** results[rtt][client][figure] = MB/s per round. */
+export type WanResults = Map<number, Map<string, Map<WanFigure, number[]>>>;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function listen(onConnection: (s: Socket) => void): Promise<number> {
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => undefined);
+    onConnection(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.unref();
+  return (server.address() as { port: number }).port;
+}
+
+/** Sends `bytes` to whoever connects, then ends. */
+function startSource(bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(256 * 1024, 9);
+  return listen((s) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    s.resume();
+    pump();
+  });
+}
+
+/** Counts what arrives; answers "done" once the writer half-closes. */
+function startSink(): Promise<number> {
+  return listen((s) => {
+    s.on('data', () => undefined);
+    s.on('end', () => s.end('done'));
+  });
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function socks(socksPort: number, target: number): Promise<Socket> {
+  const s = await open(socksPort);
+  const reply = (bytes: number): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      let got = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        got = Buffer.concat([got, d]);
+        if (got.length < bytes) return;
+        s.off('data', onData);
+        // Paused first: a flowing socket would emit the unshifted bytes to no listener at all.
+        s.pause();
+        if (got.length > bytes) s.unshift(got.subarray(bytes));
+        resolve(got.subarray(0, bytes));
+      };
+      s.on('data', onData);
+      s.once('error', reject);
+      s.resume();
+    });
+  s.write(Buffer.from([5, 1, 0]));
+  if ((await reply(2))[1] !== 0) throw new Error('SOCKS: no acceptable method');
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(target);
+  s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+  if ((await reply(10))[1] !== 0) throw new Error('SOCKS: CONNECT refused');
+  return s;
+}
+
+/** MB/s reading everything `opener`'s connection sends until it ends (it must be `bytes`). */
+async function download(opener: () => Promise<Socket>, bytes: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  const s = await opener();
+  let got = 0;
+  await new Promise<void>((resolve, reject) => {
+    s.on('data', (d: Buffer) => (got += d.length));
+    s.on('end', () => resolve());
+    s.on('error', reject);
+    s.resume();
+  });
+  s.destroy();
+  if (got !== bytes) throw new Error(`download got ${got} of ${bytes} bytes`);
+  return bytes / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/** MB/s writing `bytes` into `opener`'s connection until the sink answers. */
+async function upload(opener: () => Promise<Socket>, bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(256 * 1024, 7);
+  const start = process.hrtime.bigint();
+  const s = await opener();
+  await new Promise<void>((resolve, reject) => {
+    let sent = 0;
+    let answer = '';
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => (answer += d.toString()));
+    s.on('end', () => (answer === 'done' ? resolve() : reject(new Error(`sink answered ${JSON.stringify(answer)}`))));
+    s.resume();
+    const pump = (): void => {
+      while (sent < bytes) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    pump();
+  });
+  s.destroy();
+  return bytes / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function waitListening(port: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      (await open(port)).destroy();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+interface Ports {
+  down: number;
+  up: number;
+  socks: number;
+  rDown: number;
+  rUp: number;
+}
+
+interface Client {
+  name: string;
+  ports: Ports;
+  stop(): Promise<void>;
+}
+
+export async function runWan(options: WanOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<WanResults> {
+  const { sshd, keys, bytes, rounds } = options;
+  const source = await startSource(bytes);
+  const sink = await startSink();
+  const clients = options.clients ?? [{ name: 'openssh', openssh: true }, { name: 'tunnelvision', ...(options.tvEnv ? { env: options.tvEnv } : {}) }];
+  const results: WanResults = new Map();
+  for (const rtt of options.rtts) {
+    const line = await startDelayLine(rtt, sshd.port);
+    const knownHosts = await knownHostsFor([], [await sshd.knownHostsLine(`[127.0.0.1]:${line.port}`)]);
+    const base = sshArgsFor(sshd, keys, knownHosts).map((a) => (a === String(sshd.port) ? String(line.port) : a));
+    const running: Client[] = [];
+    for (const c of clients) {
+      const ports: Ports = { down: await freePort(), up: await freePort(), socks: await freePort(), rDown: await freePort(), rUp: await freePort() };
+      const fwd = ['-L', `${ports.down}:127.0.0.1:${source}`, '-L', `${ports.up}:127.0.0.1:${sink}`, '-D', String(ports.socks), '-R', `${ports.rDown}:127.0.0.1:${sink}`, '-R', `${ports.rUp}:127.0.0.1:${source}`];
+      if (c.openssh) {
+        const child = spawn('ssh', [...base.slice(1), ...fwd], { stdio: 'ignore' });
+        await Promise.all(Object.values(ports).map(waitListening));
+        running.push({ name: c.name, ports, stop: async () => void child.kill() });
+      } else {
+        const tv = new CliTunnel([...base, ...fwd], { env: { ...process.env, SSH_AUTH_SOCK: '', ...c.env }, ...(c.cli ? { cli: c.cli } : {}) });
+        await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
+        await Promise.all(Object.values(ports).map(waitListening));
+        running.push({ name: c.name, ports, stop: async () => void (await tv.stop()) });
+      }
+    }
+    const byClient = new Map(running.map((c) => [c.name, new Map(WAN_FIGURES.map((f) => [f, [] as number[]]))]));
+    results.set(rtt, byClient);
+    const run = (c: Client, f: WanFigure): Promise<number> => {
+      switch (f) {
+        case 'download -L':
+          return download(() => open(c.ports.down), bytes);
+        case 'download -D':
+          return download(() => socks(c.ports.socks, source), bytes);
+        case 'download -R':
+          return upload(() => open(c.ports.rDown), bytes);
+        case 'upload -L':
+          return upload(() => open(c.ports.up), bytes);
+        case 'upload -D':
+          return upload(() => socks(c.ports.socks, sink), bytes);
+        case 'upload -R':
+          return download(() => open(c.ports.rUp), bytes);
+      }
+    };
+    const figures = WAN_FIGURES.filter((f) => options.figures?.includes(f) ?? true);
+    for (let round = 0; round < rounds; round++) {
+      for (const f of figures) {
+        // Alternate who goes first, so neither always meets a warmer or a busier machine.
+        const order = round % 2 === 0 ? running : [...running].reverse();
+        for (const c of order) {
+          try {
+            byClient.get(c.name)!.get(f)!.push(await run(c, f));
+          } catch (err) {
+            for (const r of running) await r.stop();
+            line.stop();
+            throw new Error(`${c.name}, ${f} at ${rtt} ms: ${(err as Error).message}`);
+          }
+        }
+      }
+      log(`wan ${rtt} ms: round ${round + 1}/${rounds} done`);
+    }
+    for (const c of running) await c.stop();
+    line.stop();
+  }
+  return results;
+}
+
+/** The WAN table: absolute MB/s per client and each client's ratio against the first. */
+export function formatWan(results: WanResults, bytes: number, rounds: number): string {
+  const out: string[] = [];
+  const names = [...results.values().next().value!.keys()];
+  out.push(`\nWAN: delay line in front of sshd, ${bytes / 1048576} MiB per transfer, ${rounds} interleaved rounds, medians, MB/s`);
+  out.push(['rtt', 'figure', ...names, ...names.slice(1).map((n) => `${n} / ${names[0]}`)].map((h) => h.padEnd(16)).join(''));
+  for (const [rtt, byClient] of results) {
+    for (const f of WAN_FIGURES) {
+      if (byClient.get(names[0]!)!.get(f)!.length === 0) continue;
+      const m = names.map((n) => median(byClient.get(n)!.get(f)!));
+      out.push([`${rtt} ms`, f, ...m.map((x) => x.toFixed(1)), ...m.slice(1).map((x) => `${(x / m[0]!).toFixed(2)}×`)].map((c) => c.padEnd(16)).join(''));
+    }
+  }
+  return out.join('\n');
+}

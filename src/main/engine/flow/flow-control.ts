@@ -1,0 +1,146 @@
+import type { Duplex, Writable } from 'node:stream';
+import { grantWindow, takeOverWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
+import { WindowBudget } from './window-budget.js';
+import { WindowTuner } from './window-tuner.js';
+
+const MiB = 1024 * 1024;
+
+export interface FlowSettings {
+  /** Largest receive window one channel may grow to, in bytes. */
+  maxWindow: number;
+  /** All channels' windows together, in bytes. */
+  budget: number;
+}
+
+/**
+ * OpenSSH 8.9 and newer misbehave with windows of 16 MiB and more (HPN-SSH caps at 15 MiB for
+ * them); measured against this machine's 9.2 in bench/RESULTS.md ("Window sizes against sshd").
+ */
+export const DEFAULT_MAX_WINDOW = 15 * MiB;
+export const DEFAULT_BUDGET = 256 * MiB;
+/** OpenSSH's client tops up after three packets' worth is consumed (channels.c channel_check_window). */
+const TOP_UP_AFTER_PACKETS = 3;
+/** Over budget, a window shrinks to no less than this many packets (256 KiB). */
+const MIN_WINDOW_PACKETS = 8;
+/** windowLimited is reported only while it is this fresh: an idle channel is not limited. */
+const LIMITED_FRESH_MS = 2000;
+
+/** What the dashboard shows of one channel's flow control. */
+export interface ChannelFlowStats {
+  window: number;
+  windowLimited: boolean;
+}
+
+/** One channel under flow control; detach() when done (closing the channel does it too). */
+export interface ChannelFlow {
+  stats(now?: number): ChannelFlowStats;
+  detach(): void;
+}
+
+/**
+ * Receive-side flow control for every channel whose data the engine reads (-L and -D
+ * direct-tcpip, -R forwarded-tcpip): eager top-up, auto-tuned windows, one memory budget.
+ * See WindowTuner for the rules and ssh2-seam for how it reaches into ssh2.
+ */
+export class FlowControl {
+  readonly budget: WindowBudget;
+  private maxWindow: number;
+  private readonly initialWindow: number;
+  private readonly packetSize: number;
+  /** Why flow control is off (ssh2 changed under us), or null. */
+  readonly disabledBecause: string | null;
+  private warned = false;
+
+  constructor(settings: Partial<FlowSettings> = {}, private readonly clock: () => number = () => performance.now()) {
+    const constants = ssh2WindowConstants();
+    this.disabledBecause = typeof constants === 'string' ? `ssh2 changed: ${constants} is missing` : null;
+    this.initialWindow = typeof constants === 'string' ? 2 * MiB : constants.MAX_WINDOW;
+    this.packetSize = typeof constants === 'string' ? 32 * 1024 : constants.PACKET_SIZE;
+    this.maxWindow = Math.max(this.initialWindow, settings.maxWindow ?? DEFAULT_MAX_WINDOW);
+    this.budget = new WindowBudget(settings.budget ?? DEFAULT_BUDGET);
+  }
+
+  get settings(): FlowSettings {
+    return { maxWindow: this.maxWindow, budget: this.budget.limit };
+  }
+
+  configure(settings: Partial<FlowSettings>): void {
+    if (settings.maxWindow !== undefined) this.maxWindow = Math.max(this.initialWindow, settings.maxWindow);
+    if (settings.budget !== undefined) this.budget.limit = settings.budget;
+  }
+
+  /**
+   * Takes over the receive window of `channel`, whose data is piped into `sink`. Call it after
+   * the pipe is set up. `rttMs` gives the session's current round trip (null while unknown: the
+   * window then stays at its opening size). Returns null, leaving ssh2's own flow control in
+   * charge, if ssh2's internals are not what the seam expects; `onProblem` hears why, once.
+   */
+  attach(channel: Duplex, sink: Writable, rttMs: () => number | null, onProblem?: (why: string) => void): ChannelFlow | null {
+    const problem = this.disabledBecause ?? (seamProblem(channel) === null ? null : `ssh2 changed: ${seamProblem(channel)} is missing`);
+    if (problem !== null) {
+      if (!this.warned) onProblem?.(`receive windows are not tuned (${problem})`);
+      this.warned = true;
+      return null;
+    }
+    const settings = {
+      initialWindow: this.initialWindow,
+      maxWindow: this.maxWindow,
+      minWindow: MIN_WINDOW_PACKETS * this.packetSize,
+      topUpAfter: TOP_UP_AFTER_PACKETS * this.packetSize,
+    };
+    const tuner = new WindowTuner(settings, this.budget, this.clock());
+    let attached = true;
+    const check = (): void => {
+      if (!attached) return;
+      const grant = tuner.decide(
+        this.clock(),
+        { credit: receiveWindow(channel), buffered: channel.readableLength, sinkBacklog: sink.writableLength, sinkBackedUp: sink.writableNeedDrain },
+        rttMs(),
+      );
+      if (grant > 0) grantWindow(channel, grant);
+    };
+    // One decision per burst: a socket read yields several packets, each a 'data' event, and an
+    // adjust per packet would cost a packet each way for nothing.
+    let scheduled = false;
+    const checkSoon = (): void => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        check();
+      });
+    };
+    const onData = (chunk: Buffer): void => {
+      tuner.consume(chunk.length);
+      checkSoon();
+    };
+    const unguard = takeOverWindow(channel);
+    const detach = (): void => {
+      if (!attached) return;
+      attached = false;
+      unguard();
+      channel.off('data', onData);
+      sink.off('drain', check);
+      tuner.release();
+    };
+    channel.on('data', onData);
+    // A drained socket is the other moment credit can be due: nothing may be left to read.
+    sink.on('drain', check);
+    channel.once('close', detach);
+    sink.once('close', detach);
+    check();
+    return {
+      stats: (now = this.clock()) => ({ window: tuner.window, windowLimited: tuner.windowLimited && now - tuner.judgedAt < LIMITED_FRESH_MS }),
+      detach,
+    };
+  }
+}
+
+/** Parses a byte size: "16777216", "16M", "16MiB", "512k", "1G". Null if it is not one. */
+export function parseByteSize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg])?(?:i?b)?\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
+  const n = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}

@@ -1,0 +1,227 @@
+import type { BudgetMember, WindowBudget } from './window-budget.js';
+
+/** What the tuner sees of one channel at a decision point. */
+export interface ChannelView {
+  /** Credit the peer still holds (ssh2's `incoming.window`). */
+  credit: number;
+  /** Received, not yet handed to the local socket (the channel's readable buffer). */
+  buffered: number;
+  /** Handed to the local socket, not yet taken by the kernel. */
+  sinkBacklog: number;
+  /** The local socket asked us to wait for 'drain': its reader is not keeping up. */
+  sinkBackedUp: boolean;
+}
+
+export interface TunerSettings {
+  /** The window a channel opens with: ssh2's, fixed when it opens the channel. The floor. */
+  initialWindow: number;
+  maxWindow: number;
+  /**
+   * The least a window shrinks to while the budget is spent (the opening window, granted by ssh2,
+   * drains and is not renewed beyond this).
+   */
+  minWindow: number;
+  /** Top up once this much credit is missing (OpenSSH: three packets, channels.c channel_check_window). */
+  topUpAfter: number;
+}
+
+/**
+ * A window counts as the limit when a window's worth arrives within this many round trips:
+ * quic-go's receive-window auto-tuning (flowcontrol/base_flow_controller.go) uses the same test
+ * and value. A window-limited sender delivers a window per round trip; the slack covers the round
+ * trip right after a growth (the new credit is still on its way) and a round trip measured low.
+ */
+const LIMITED_WITHIN_RTTS = 4;
+/**
+ * What a buffered byte costs in memory: ssh2 hands out 32 KiB payloads that are often slices of a
+ * 64 KiB read buffer, which stays alive with them. Counting buffered bytes twice keeps what a
+ * stalled channel holds within its window (measured: test/integration/flow-control.test.ts);
+ * copying them instead cost a third of -R loopback throughput. A reader that keeps up leaves
+ * nothing buffered, so this costs a fast channel nothing.
+ */
+const BUFFERED_COST = 2;
+/**
+ * A growth must raise the arrival rate by this much. The round trip the growth test relies on can
+ * read far too high (sshd without a pty leaves Nagle on: keepalives read ~47 ms on loopback), and
+ * a window grown on such a path brings nothing and costs: -R downloads on loopback stalled with
+ * 4 MiB windows and more (bench/RESULTS.md).
+ */
+const GROWTH_MUST_GAIN = 1.25;
+/** Growths that must pay, one after another, before the path counts as window-limited. */
+const TRIALS_TO_TRUST = 2;
+/** Back-ups of the local socket, with the window never the limit in between, before it halves. */
+const STALLS_BEFORE_SHRINKING = 3;
+
+/**
+ * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
+ * - eager top-up: credit + buffered + backlog is kept at the window, topped up once a few
+ *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
+ * - nothing is granted while the local socket is backed up, so the bytes this channel can make
+ *   us hold are bounded by its window; a reader that keeps backing up halves it;
+ * - the window doubles, up to maxWindow and as the budget allows, while the sender is
+ *   window-limited and the local reader keeps up;
+ * - when the budget is tight, it shrinks back towards an even share (not below minWindow).
+ */
+export class WindowTuner implements BudgetMember {
+  /** The window this channel aims to keep open. */
+  window: number;
+  /** Whether the last window's worth arrived as fast as the window allows (see LIMITED_WITHIN_RTTS). */
+  windowLimited = false;
+  /** When windowLimited was last judged. */
+  judgedAt: number;
+  private consumed = 0;
+  private epoch: { at: number; arrived: number };
+  private held: number;
+  private backedUp = false;
+  /** A growth on trial (see judgeTrial). */
+  private trial: { from: number; rateBefore: number; at: number; rtt: number } | null = null;
+  private growthsInVain = 0;
+  private growthPinned = false;
+  private growthPaid = false;
+  private growthsPaid = 0;
+  /** (time, bytes arrived) at recent decisions. */
+  private readonly samples: { at: number; arrived: number }[] = [];
+  /** Times the local socket backed up since the window was last the limit. */
+  private stalls = 0;
+
+  constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number) {
+    this.window = settings.initialWindow;
+    this.held = this.window;
+    this.epoch = { at: now, arrived: 0 };
+    this.judgedAt = now;
+    budget.join(this);
+  }
+
+  get reserved(): number {
+    return this.held;
+  }
+
+  /** `n` bytes went from the channel to the local socket. */
+  consume(n: number): void {
+    this.consumed += n;
+  }
+
+  /** How much credit to grant now (0 for none). */
+  decide(now: number, view: ChannelView, rttMs: number | null): number {
+    this.samples.push({ at: now, arrived: this.consumed + view.buffered });
+    if (this.samples.length > 512) this.samples.splice(0, 256);
+    this.judgeTrial(now, view.sinkBackedUp);
+    if (view.sinkBackedUp) {
+      // The local reader is the limit: time spent waiting for it says nothing about the path, and
+      // a window larger than the reader needs only piles bytes up here. (Growth can be fooled at
+      // the start, when the local socket's kernel buffers take megabytes at once.) A reader that
+      // keeps backing up without the window ever being the limit in between gets it halved; one
+      // hiccup (a GC pause, a busy machine) does not.
+      if (!this.backedUp && ++this.stalls >= STALLS_BEFORE_SHRINKING) this.window = Math.max(this.settings.initialWindow, Math.floor(this.window / 2));
+      this.backedUp = true;
+      this.windowLimited = false;
+      this.judgedAt = now;
+      this.epoch = { at: now, arrived: this.consumed + view.buffered };
+    } else if (view.buffered + view.sinkBacklog > this.window / 4) {
+      // Not backed up, but behind: bytes wait here for the reader, so the window is not what
+      // limits this channel now.
+      this.backedUp = false;
+      this.windowLimited = false;
+      this.epoch = { at: now, arrived: this.consumed + view.buffered };
+    } else {
+      this.backedUp = false;
+      this.judgeEpoch(now, this.consumed + view.buffered, rttMs);
+    }
+    // Over budget (more channels arrived than it has room for): back to an even share, even
+    // below ssh2's opening window, so a hundred stalled readers cannot take the machine's memory.
+    if (this.budget.over) this.shrinkTo(this.budget.share);
+    const outstanding = view.credit + BUFFERED_COST * view.buffered + view.sinkBacklog;
+    const missing = this.window - outstanding;
+    let grant = 0;
+    // A few packets' worth, or 1/32 of a grown window: a 15 MiB window needs no adjust per 96 KiB.
+    // Less when the peer has no credit left at all: nothing else would wake us.
+    const due = Math.max(this.settings.topUpAfter, this.window / 32);
+    if (!view.sinkBackedUp && (missing >= due || (missing > 0 && view.credit === 0))) grant = missing;
+    this.reserve(Math.max(this.window, outstanding + grant));
+    return grant;
+  }
+
+  /**
+   * Judged on arrivals (passed on, or still in the channel's buffer), not on what was passed on:
+   * a buffer flushed at once after a stall would otherwise look like a fast path.
+   */
+  private judgeEpoch(now: number, arrived: number, rttMs: number | null): void {
+    const inEpoch = arrived - this.epoch.arrived;
+    if (inEpoch <= this.window / 2) return;
+    const elapsed = now - this.epoch.at;
+    this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
+    this.judgedAt = now;
+    this.epoch = { at: now, arrived };
+    if (!this.windowLimited) return;
+    this.stalls = 0;
+    if (this.trial !== null || this.growthPinned) return;
+    if (this.growthPaid) {
+      this.grow();
+      return;
+    }
+    const from = this.window;
+    const rateBefore = this.rateOver(now - rttMs!, now);
+    if (rateBefore !== null && this.grow()) this.trial = { from, rateBefore, at: now, rtt: rttMs! };
+  }
+
+  /** Bytes per ms that arrived between `from` and `to`, from the samples kept; null without enough history. */
+  private rateOver(from: number, to: number): number | null {
+    let first: { at: number; arrived: number } | null = null;
+    let last: { at: number; arrived: number } | null = null;
+    for (const sample of this.samples) {
+      if (sample.at <= from) first = sample;
+      if (sample.at <= to) last = sample;
+    }
+    if (first === null || last === null || last.at - first.at <= 0) return null;
+    return (last.arrived - first.arrived) / (last.at - first.at);
+  }
+
+  /**
+   * The first growths of a channel are on trial: two round trips later (the first still runs on
+   * the old credit) the arrival rate over the last one must have risen by a quarter, or the growth is
+   * undone; twice in vain and this channel stops growing. Once TRIALS_TO_TRUST growths paid, the
+   * path is taken to be window-limited and later ones need no trial. A backed-up reader ends a
+   * trial in vain.
+   */
+  private judgeTrial(now: number, backedUp: boolean): void {
+    const trial = this.trial;
+    if (trial === null) return;
+    if (!backedUp && now - trial.at < 2 * trial.rtt) return;
+    this.trial = null;
+    const after = backedUp ? null : this.rateOver(now - trial.rtt, now);
+    if (after !== null && after >= GROWTH_MUST_GAIN * trial.rateBefore) {
+      if (++this.growthsPaid >= TRIALS_TO_TRUST) this.growthPaid = true;
+      return;
+    }
+    this.window = Math.min(this.window, trial.from);
+    if (++this.growthsInVain >= 2) this.growthPinned = true;
+  }
+
+  private grow(): boolean {
+    const next = Math.min(this.window * 2, this.settings.maxWindow);
+    if (next <= this.window) return false;
+    const extra = next - Math.max(this.window, this.held);
+    if (extra > 0 && !this.budget.fits(extra)) return false;
+    this.window = next;
+    this.reserve(Math.max(this.held, next));
+    return true;
+  }
+
+  shrinkTo(share: number): void {
+    const target = Math.max(this.settings.minWindow, share);
+    if (this.window <= target) return;
+    this.window = Math.max(target, Math.floor(this.window / 2));
+    // What was already granted stays reserved until it drains: the next decide() lowers it.
+  }
+
+  private reserve(bytes: number): void {
+    const before = this.held;
+    this.held = bytes;
+    this.budget.changed(this, before);
+  }
+
+  /** The channel is gone: return its reservation. */
+  release(): void {
+    this.budget.leave(this);
+  }
+}
