@@ -4,13 +4,14 @@
  * OpenSSH (>1 means Tunnelvision is faster). Not part of `npm test`: machines here are noisy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
 import { formatWan, runWan } from './wan.js';
+import { median, open, waitListening } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
@@ -28,11 +29,6 @@ const WAN = process.env.BENCH_WAN !== '0';
 const WAN_RTTS = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
 const WAN_BYTES = Number(process.env.BENCH_WAN_MB ?? 32) * 1024 * 1024;
 const WAN_ROUNDS = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Sink: counts what arrives, answers "done" when the client half-closes. */
 async function startSink(): Promise<number> {
@@ -55,14 +51,6 @@ async function startEcho(): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   server.unref();
   return (server.address() as { port: number }).port;
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
 }
 
 /** A connection to 127.0.0.1:`target` through the SOCKS5 server on `socksPort` (no auth). */
@@ -169,18 +157,6 @@ async function burst(port: number): Promise<number> {
     }),
   );
   return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await open(port)).destroy();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 interface Setup {

@@ -10,6 +10,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { median, waitListening } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZE = 1200;
@@ -19,11 +20,6 @@ const STREAM_DATAGRAMS = 20_000;
 const WINDOW = 64;
 /** A datagram not answered this long after the last reply is counted lost and the window refilled. */
 const STALL_MS = 300;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function udpEcho(): Promise<number> {
   const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
@@ -135,18 +131,6 @@ async function stream(client: Exchange): Promise<{ mbps: number; lost: number }>
   return { mbps: ((STREAM_DATAGRAMS - lost) * SIZE) / seconds / 1e6, lost };
 }
 
-async function waitTcp(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await tcpClient(port)).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 interface Setup {
   name: string;
   open(): Promise<Exchange>;
@@ -173,7 +157,7 @@ async function main(): Promise<void> {
   setups.push(await tunnelvisionUdp(base, uEcho, 'python3'));
   const sshPort = await freePort();
   const openssh: ChildProcess = spawn('ssh', [...base.slice(1), '-L', `${sshPort}:127.0.0.1:${tEcho}`], { stdio: 'ignore' });
-  await waitTcp(sshPort);
+  await waitListening(sshPort);
   setups.push({ name: 'OpenSSH TCP -L, same messages', open: () => tcpClient(sshPort), stop: async () => void openssh.kill() });
 
   const results = new Map<string, { rtt: number[]; mbps: number[]; lost: number[] }>();

@@ -9,11 +9,12 @@
  * direction the tunnel receives). "upload" is the other way.
  */
 import { spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
+import { median, open, waitListening } from './net.js';
 
 export interface WanOptions {
   sshd: Sshd;
@@ -33,11 +34,6 @@ export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload
 export type WanFigure = (typeof WAN_FIGURES)[number];
 /** results[rtt][client][figure] = MB/s per round. */
 export type WanResults = Map<number, Map<string, Map<WanFigure, number[]>>>;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function listen(onConnection: (s: Socket) => void): Promise<number> {
   const server = createServer({ allowHalfOpen: true }, (s) => {
@@ -72,14 +68,6 @@ function startSink(): Promise<number> {
   return listen((s) => {
     s.on('data', () => undefined);
     s.on('end', () => s.end('done'));
-  });
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
   });
 }
 
@@ -150,18 +138,6 @@ async function upload(opener: () => Promise<Socket>, bytes: number): Promise<num
   });
   s.destroy();
   return bytes / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      (await open(port)).destroy();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 interface Ports {
