@@ -97,7 +97,7 @@ describe('UDP in the contract', () => {
   it('traffic batches keep a forward\'s UDP counters (the dashboard reads them there)', () => {
     const figures = { bytesSent: 1, bytesReceived: 2, connections: 1, totalConnections: 1, failedConnections: 0, sendRate: 0, receiveRate: 0 };
     const udp = { datagramsSent: 3, datagramsReceived: 2, flows: 1, totalFlows: 4, drops: 1, evictions: 2, expiredFlows: 1, relayStarts: 2 };
-    const stats = { tunnel: 't', state: 'up', sessionOpen: true, latencyMs: null, uptimeMs: 5, ...figures, forwards: [{ index: 0, ...figures, udp }, { index: 1, ...figures }] };
+    const stats = { tunnel: 't', state: 'up', sessionOpen: true, latencyMs: null, uptimeMs: 5, ...figures, forwards: [{ index: 0, ...figures, window: 0, windowLimited: false, udp }, { index: 1, ...figures, window: 2097152, windowLimited: true }] };
     const parsed = TunnelStatsSchema.parse(stats);
     expect(parsed.forwards[0]!.udp).toEqual(udp);
     expect(parsed.forwards[1]!.udp).toBeUndefined();
