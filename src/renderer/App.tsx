@@ -10,6 +10,7 @@ import { TunnelDetail } from './components/TunnelDetail.js';
 import { isRunning, TunnelList } from './components/TunnelList.js';
 import { openConnections } from './format.js';
 import { copyText } from './lib/clipboard.js';
+import { hopDisplayName } from './lib/explain-error.js';
 import { useMedia } from './lib/use-media.js';
 import { useDashboard } from './store.js';
 
@@ -26,7 +27,7 @@ export function App({ client }: { client: ContractClient }) {
   const [importing, setImporting] = useState<CommandOutput<'sshConfig.import'> | null>(null);
   const [toast, setToast] = useState<Toast | null>(null);
   const [deleting, setDeleting] = useState<SavedProfile | null>(null);
-  const [secretFor, setSecretFor] = useState<{ profile: SavedProfile; kind: 'password' | 'passphrase'; keyFile: string | null } | null>(null);
+  const [secretFor, setSecretFor] = useState<{ profile: SavedProfile; kind: 'password' | 'passphrase'; keyFile: string | null; hop: number | null } | null>(null);
   const narrow = useMedia(NARROW);
   const offline = state.link === 'lost';
 
@@ -172,7 +173,7 @@ export function App({ client }: { client: ContractClient }) {
       onRetry={() => void run('tunnels.retry', current.id)}
       onEdit={() => setEditing({ existing: current })}
       onDelete={() => setDeleting(current)}
-      onSecret={(kind, keyFile) => setSecretFor({ profile: current, kind, keyFile })}
+      onSecret={(kind, keyFile, hop) => setSecretFor({ profile: current, kind, keyFile, hop: hop ?? null })}
       onCopied={onCopied}
       {...(narrow ? { onBack: () => setSelected(null) } : {})}
     />
@@ -286,6 +287,8 @@ export function App({ client }: { client: ContractClient }) {
           tunnelName={secretFor.profile.name}
           kind={secretFor.kind}
           keyFile={secretFor.keyFile}
+          hop={secretFor.hop}
+          hopName={hopDisplayName(secretFor.profile, secretFor.hop)}
           onCancel={() => setSecretFor(null)}
           onDone={() => {
             const id = secretFor.profile.id;

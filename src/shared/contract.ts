@@ -216,6 +216,8 @@ export const COMMANDS = {
       keyFile: z.string().min(1).max(4096).optional(),
       /** The hop a password is for (`user@host:port`, one of the profile's hops); the destination when absent. */
       hop: z.string().min(1).max(600).optional(),
+      /** Or the hop by its place in the chain (0 = the first jump host, the last = the destination). */
+      hopIndex: z.number().int().min(0).max(16).optional(),
       secret: z.string().min(1).max(4096),
     }),
     output: z.object({ stored: z.boolean(), unavailable: z.string().nullable() }),

@@ -275,6 +275,11 @@ describe.skipIf(skip)('the dashboard in real Chromium against tunnelvision web a
     expect(await page.locator('[data-node="jump0"]').textContent()).toContain('refused login');
     await card.getByRole('button', { name: 'Add password' }).waitFor();
     await audit('08-error-refused-login');
+    // The password it asks for is the jump host's, filed for that hop alone.
+    await card.getByRole('button', { name: 'Add password' }).click();
+    await page.getByRole('heading', { name: `Password for nobody@127.0.0.1:${sshd.port} (jump host)` }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('heading', { name: /^Password for/ }).waitFor({ state: 'detached' });
     // Starting a failed tunnel again is not "stopped by the user".
     const failures = () => page.locator('.log li', { hasText: 'failed: Permission denied' }).count();
     const before = await failures();

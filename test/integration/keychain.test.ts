@@ -140,6 +140,29 @@ describe.skipIf(skip)('secrets in a real gnome-keyring (Secret Service over D-Bu
     }
   });
 
+  it('the dashboard files a password for the hop that asked (secrets.set hopIndex), not the destination', async () => {
+    await withEnv(keyring.env, async () => {
+      const { openKeychain, secretAccount } = await import('../../src/main/store/secret-store.js');
+      const { ProfileStore } = await import('../../src/main/store/profile-store.js');
+      const { ApiService } = await import('../../src/main/api/service.js');
+      const store = new ProfileStore(configDir);
+      const service = new ApiService({ store });
+      try {
+        const profile = await store.get('via-jump');
+        const jumpHop = `alice@127.0.0.1:${profile.jumps[0]!.port}`;
+        const r = await service.dispatch('secrets.set', { profileId: profile.id, kind: 'password', hopIndex: 0, secret: 'for-the-jump-host' });
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        const kc = (await openKeychain()).store!;
+        expect(await kc.get(secretAccount(profile.id, { kind: 'password', hop: jumpHop }))).toBe('for-the-jump-host');
+        expect(await kc.get(secretAccount(profile.id, { kind: 'password', hop: `alice@127.0.0.1:${server.port}` }))).toBe(SENTINEL);
+        const bad = await service.dispatch('secrets.set', { profileId: profile.id, kind: 'password', hopIndex: 5, secret: 'x' });
+        expect(!bad.ok && bad.error.code).toBe('BAD_ARGUMENT');
+      } finally {
+        await service.dispose();
+      }
+    });
+  });
+
   it('a password stored by an earlier version (one per profile) moves to the destination hop', async () => {
     await withEnv(keyring.env, async () => {
       const { openKeychain, legacyPasswordAccount, secretAccount } = await import('../../src/main/store/secret-store.js');

@@ -13,7 +13,7 @@ import { resolveDestination } from '../openssh/resolve-destination.js';
 import type { Profile } from '../../shared/profile.js';
 import { ProfileStore, newProfileId } from '../store/profile-store.js';
 import { migrateLegacyPassword, openKeychain, secretAccount, type KeychainResult } from '../store/secret-store.js';
-import { passwordHop } from '../engine/keychain-prompter.js';
+import { hopLabels, passwordHop } from '../engine/keychain-prompter.js';
 import { runnable } from '../../shared/saved-profile.js';
 import { importablePath } from './import-path.js';
 import { PromptBroker } from './prompt-broker.js';
@@ -211,14 +211,18 @@ export class ApiService extends EventEmitter<ServiceEvents> {
       this.prompts.answer(id, answer);
       return {};
     },
-    'secrets.set': async ({ profileId, kind, keyFile, hop, secret }) => {
+    'secrets.set': async ({ profileId, kind, keyFile, hop, hopIndex, secret }) => {
       const saved = await this.options.store.get(profileId);
       const keychain = await this.secretsStore();
       if (!keychain.store) return { stored: false, unavailable: keychain.unavailable };
       if (kind === 'passphrase' && !keyFile) throw new TunnelError('BAD_ARGUMENT', 'a passphrase needs the key file it unlocks');
       const profile = resolveDestination(runnable(saved)).profile;
       await migrateLegacyPassword(keychain.store, profileId, passwordHop(profile, undefined));
-      const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(profile, hop) } : { kind, keyFile: keyFile! });
+      if (hop !== undefined && hopIndex !== undefined) throw new TunnelError('BAD_ARGUMENT', 'name the hop by hop or by hopIndex, not both');
+      const hops = hopLabels(profile);
+      if (hopIndex !== undefined && hopIndex >= hops.length) throw new TunnelError('BAD_ARGUMENT', `this profile has ${hops.length} hop(s); there is no hop ${hopIndex}`);
+      const named = hopIndex !== undefined ? hops[hopIndex] : hop;
+      const account = secretAccount(profileId, kind === 'password' ? { kind, hop: passwordHop(profile, named) } : { kind, keyFile: keyFile! });
       await keychain.store.set(account, secret);
       return { stored: true, unavailable: null };
     },

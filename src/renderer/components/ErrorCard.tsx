@@ -2,7 +2,7 @@ import type { ErrorInfo } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
 import type { TunnelState } from '../../shared/tunnel.js';
 import { countdown } from '../format.js';
-import { explainError } from '../lib/explain-error.js';
+import { explainError, hopOf } from '../lib/explain-error.js';
 import { useNow } from '../lib/use-now.js';
 
 interface Props {
@@ -13,7 +13,8 @@ interface Props {
   disabled: boolean;
   onRetry(): void;
   onEdit(): void;
-  onSecret(kind: 'password' | 'passphrase', keyFile: string | null): void;
+  /** `hop`: which hop asked (0 = the first jump host), when the error says; the password is filed for it alone. */
+  onSecret(kind: 'password' | 'passphrase', keyFile: string | null, hop?: number | null): void;
 }
 
 /**
@@ -70,7 +71,7 @@ export function ErrorCard({ error, profile, state, retryAt, disabled, onRetry, o
           <button type="button" className="primary" disabled={disabled} onClick={onRetry}>Retry now</button>
         )}
         {e.actions.includes('password') && (
-          <button type="button" disabled={disabled} onClick={() => onSecret('password', null)}>Add password</button>
+          <button type="button" disabled={disabled} onClick={() => onSecret('password', null, hopOf(profile, error.message))}>Add password</button>
         )}
         {e.actions.includes('passphrase') && (
           <button type="button" disabled={disabled} onClick={() => onSecret('passphrase', e.keyFile)}>Add passphrase</button>

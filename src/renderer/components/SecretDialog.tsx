@@ -8,18 +8,22 @@ interface Props {
   tunnelName: string;
   kind: 'password' | 'passphrase';
   keyFile: string | null;
+  /** The hop a password is for (its place in the chain), when known; else the destination. */
+  hop: number | null;
+  /** How the dialog names that hop: "nobody@bastion:22 (jump host)". */
+  hopName: string | null;
   /** Stored: the caller retries the tunnel. */
   onDone(stored: boolean): void;
   onCancel(): void;
 }
 
 /** "Add password" / "Add passphrase" from an error card: into the keychain, then retry. */
-export function SecretDialog({ client, profileId, tunnelName, kind, keyFile: initialKeyFile, onDone, onCancel }: Props) {
+export function SecretDialog({ client, profileId, tunnelName, kind, keyFile: initialKeyFile, hop, hopName, onDone, onCancel }: Props) {
   const [secret, setSecret] = useState('');
   const [keyFile, setKeyFile] = useState(initialKeyFile ?? '');
   const [error, setError] = useState<string | null>(null);
   const submit = async (): Promise<void> => {
-    const r = await client.invoke('secrets.set', { profileId, kind, secret, ...(kind === 'passphrase' ? { keyFile } : {}) });
+    const r = await client.invoke('secrets.set', { profileId, kind, secret, ...(kind === 'passphrase' ? { keyFile } : hop !== null ? { hopIndex: hop } : {}) });
     setSecret('');
     if (!r.ok) return setError(r.error.message);
     if (!r.value.stored) return setError(`The keychain is not available (${r.value.unavailable}); Tunnelvision will ask when it connects instead.`);
@@ -33,8 +37,10 @@ export function SecretDialog({ client, profileId, tunnelName, kind, keyFile: ini
           void submit();
         }}
       >
-        <h2 id="secret-add-title">{kind === 'password' ? `Password for ${tunnelName}` : `Key passphrase for ${tunnelName}`}</h2>
-        <p className="hint">Kept in the system keychain only; never shown again. The tunnel retries with it.</p>
+        <h2 id="secret-add-title">{kind === 'password' ? `Password for ${hopName ?? tunnelName}` : `Key passphrase for ${tunnelName}`}</h2>
+        <p className="hint">
+          Kept in the system keychain only; never shown again, and offered to {kind === 'password' ? 'this server alone' : 'unlock this key file only'}. The tunnel retries with it.
+        </p>
         {kind === 'passphrase' && (
           <label className="stack">
             Key file

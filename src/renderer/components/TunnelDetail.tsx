@@ -28,7 +28,7 @@ interface Props {
   onRetry(): void;
   onEdit(): void;
   onDelete(): void;
-  onSecret(kind: 'password' | 'passphrase', keyFile: string | null): void;
+  onSecret(kind: 'password' | 'passphrase', keyFile: string | null, hop?: number | null): void;
   onCopied(text: string): void;
   onBack?(): void;
 }

@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../../shared/errors.js';
-import type { Profile } from '../../shared/profile.js';
+import { formatHostPort, type Profile } from '../../shared/profile.js';
 
 export type ErrorAction = 'retry' | 'edit' | 'password' | 'passphrase';
 
@@ -37,6 +37,13 @@ export function hopOf(profile: Profile, message: string): number | null {
 function hopName(profile: Profile, hop: number | null): string {
   if (hop === null) return profile.host;
   return hop < profile.jumps.length ? profile.jumps[hop]!.host : profile.host;
+}
+
+/** A hop as a password dialog names it: "nobody@bastion:22 (jump host)"; null for the destination. */
+export function hopDisplayName(profile: Profile, hop: number | null): string | null {
+  if (hop === null) return null;
+  const h = hop < profile.jumps.length ? profile.jumps[hop]! : profile;
+  return `${h.user ? `${h.user}@` : ''}${formatHostPort(h.host, h.port)} (${hop < profile.jumps.length ? 'jump host' : 'server'})`;
 }
 
 export function explainError(error: ErrorInfo, profile: Profile): Explained {
