@@ -16,9 +16,12 @@ export function open(port: number): Promise<Socket> {
   });
 }
 
-/** Resolves once something accepts on 127.0.0.1:`port` (a tunnel's entrance coming up). */
-export async function waitListening(port: number, attempts = 400): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
+/**
+ * Resolves once something accepts on 127.0.0.1:`port` (a tunnel's entrance coming up), within
+ * about 20 s. One parameter only: it is passed to Array.map as it is.
+ */
+export async function waitListening(port: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
     try {
       (await open(port)).destroy();
       return;
