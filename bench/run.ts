@@ -11,7 +11,7 @@ import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
 import { formatWan, runWan } from './wan.js';
-import { median, open, waitListening } from './net.js';
+import { median, open, openSocks, startTcpEcho, waitListening } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
@@ -42,42 +42,6 @@ async function startSink(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-async function startEcho(): Promise<number> {
-  const server = createServer((s) => {
-    s.setNoDelay(true);
-    s.pipe(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  server.unref();
-  return (server.address() as { port: number }).port;
-}
-
-/** A connection to 127.0.0.1:`target` through the SOCKS5 server on `socksPort` (no auth). */
-async function openSocks(socksPort: number, target: number): Promise<Socket> {
-  const s = await open(socksPort);
-  const reply = async (bytes: number): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      let got = Buffer.alloc(0);
-      const onData = (d: Buffer): void => {
-        got = Buffer.concat([got, d]);
-        if (got.length < bytes) return;
-        s.off('data', onData);
-        if (got.length > bytes) s.unshift(got.subarray(bytes));
-        resolve(got.subarray(0, bytes));
-      };
-      s.on('data', onData);
-      s.once('error', reject);
-    });
-  s.write(Buffer.from([5, 1, 0]));
-  if ((await reply(2))[1] !== 0) throw new Error('SOCKS: no acceptable method');
-  const port = Buffer.alloc(2);
-  port.writeUInt16BE(target);
-  s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
-  if ((await reply(10))[1] !== 0) throw new Error('SOCKS: CONNECT refused');
-  return s;
-}
-
 /** MB/s pushing BULK_BYTES through a connection `opener` makes, to the sink. */
 async function bulk(opener: () => Promise<Socket>): Promise<number> {
   const chunk = Buffer.alloc(256 * 1024, 7);
@@ -88,6 +52,7 @@ async function bulk(opener: () => Promise<Socket>): Promise<number> {
     s.on('error', reject);
     s.on('data', () => undefined);
     s.on('end', () => resolve());
+    s.resume(); // a socket from openSocks comes paused, so no early byte is lost
     const pump = (): void => {
       while (sent < BULK_BYTES) {
         sent += chunk.length;
@@ -182,7 +147,7 @@ function cpuSeconds(pid: number | null): number {
 async function loopback(sshd: Sshd, keys: ClientKeys): Promise<void> {
   const knownHosts = await knownHostsFor([sshd]);
   const sink = await startSink();
-  const echo = await startEcho();
+  const echo = await startTcpEcho();
   const base = sshArgsFor(sshd, keys, knownHosts);
 
   const setups: Setup[] = [{ name: 'direct', sinkPort: sink, echoPort: echo, remoteSinkPort: sink, socksPort: null, pid: null, stop: async () => undefined }];

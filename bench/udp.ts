@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
-import { median, waitListening } from './net.js';
+import { median, startTcpEcho, waitListening } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZE = 1200;
@@ -27,17 +27,6 @@ async function udpEcho(): Promise<number> {
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   s.unref();
   return s.address().port;
-}
-
-async function tcpEcho(): Promise<number> {
-  const server = createServer((s) => {
-    s.setNoDelay(true);
-    s.pipe(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  server.unref();
-  return (server.address() as { port: number }).port;
 }
 
 interface Exchange {
@@ -150,7 +139,7 @@ async function main(): Promise<void> {
   const knownHosts = await knownHostsFor([sshd]);
   const base = sshArgsFor(sshd, keys, knownHosts);
   const uEcho = await udpEcho();
-  const tEcho = await tcpEcho();
+  const tEcho = await startTcpEcho();
 
   const setups: Setup[] = [{ name: 'direct UDP (loopback)', open: () => udpClient(uEcho), stop: async () => undefined }];
   setups.push(await tunnelvisionUdp(base, uEcho, 'perl'));

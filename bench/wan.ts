@@ -14,7 +14,7 @@ import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
-import { median, open, waitListening } from './net.js';
+import { median, open, openSocks, waitListening } from './net.js';
 
 export interface WanOptions {
   sshd: Sshd;
@@ -69,33 +69,6 @@ function startSink(): Promise<number> {
     s.on('data', () => undefined);
     s.on('end', () => s.end('done'));
   });
-}
-
-async function socks(socksPort: number, target: number): Promise<Socket> {
-  const s = await open(socksPort);
-  const reply = (bytes: number): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      let got = Buffer.alloc(0);
-      const onData = (d: Buffer): void => {
-        got = Buffer.concat([got, d]);
-        if (got.length < bytes) return;
-        s.off('data', onData);
-        // Paused first: a flowing socket would emit the unshifted bytes to no listener at all.
-        s.pause();
-        if (got.length > bytes) s.unshift(got.subarray(bytes));
-        resolve(got.subarray(0, bytes));
-      };
-      s.on('data', onData);
-      s.once('error', reject);
-      s.resume();
-    });
-  s.write(Buffer.from([5, 1, 0]));
-  if ((await reply(2))[1] !== 0) throw new Error('SOCKS: no acceptable method');
-  const port = Buffer.alloc(2);
-  port.writeUInt16BE(target);
-  s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
-  if ((await reply(10))[1] !== 0) throw new Error('SOCKS: CONNECT refused');
-  return s;
 }
 
 /** MB/s reading everything `opener`'s connection sends until it ends (it must be `bytes`). */
@@ -186,13 +159,13 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         case 'download -L':
           return download(() => open(c.ports.down), bytes);
         case 'download -D':
-          return download(() => socks(c.ports.socks, source), bytes);
+          return download(() => openSocks(c.ports.socks, source), bytes);
         case 'download -R':
           return upload(() => open(c.ports.rDown), bytes);
         case 'upload -L':
           return upload(() => open(c.ports.up), bytes);
         case 'upload -D':
-          return upload(() => socks(c.ports.socks, sink), bytes);
+          return upload(() => openSocks(c.ports.socks, sink), bytes);
         case 'upload -R':
           return download(() => open(c.ports.rUp), bytes);
       }
