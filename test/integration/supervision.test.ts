@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Backoff } from '../../src/main/engine/backoff.js';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import type { Profile } from '../../src/shared/profile.js';
 import type { TunnelStateChange } from '../../src/shared/tunnel.js';
@@ -47,6 +48,17 @@ async function echoWorks(port: number, size = 50_000): Promise<void> {
   expect(sha256(received)).toBe(sha256(sent));
 }
 
+/** A backoff whose first delay is short and every later one a minute. */
+class QuickThenSlowBackoff extends Backoff {
+  private tries = 0;
+  override next(): number {
+    return this.tries++ === 0 ? 100 : 60_000;
+  }
+  override reset(): void {
+    this.tries = 0;
+  }
+}
+
 describe('supervision against real sshd', () => {
   it('black hole (SIGSTOP): detected by keepalive within ~3 s, reconnects, the same port is bound exactly once', async () => {
     const { sshd, knownHosts } = await server();
@@ -79,19 +91,19 @@ describe('supervision against real sshd', () => {
       localForward(),
       { kind: 'remote', bind: { host: '127.0.0.1', port: remotePort }, target: { host: '127.0.0.1', port: echo.port } },
     ]);
-    const tunnel = new Tunnel('t', profile);
+    // The first retry comes at once (and finds the server down); every later one a minute away,
+    // so within the wait below only the reachability poll can bring the tunnel back.
+    const tunnel = new Tunnel('t', profile, { backoff: new QuickThenSlowBackoff() });
     const states = track(tunnel);
     await tunnel.start();
     expect(tunnel.getState()).toBe('up');
     const port = tunnel.forwardStatuses()[0]!.allocatedPort!;
 
     await sshd.stop(true);
-    await waitFor(() => states.some((s) => s.state === 'reconnecting'), 10_000, 'the loss to be seen');
-    await new Promise((r) => setTimeout(r, 3000));
+    // A reconnection attempt has failed against the stopped server: now it waits (and polls).
+    await waitFor(() => states.some((s) => s.state === 'reconnecting' && s.error?.code === 'CONNECT_FAILED'), 10_000, 'a failed attempt while the server is down');
     await sshd.relaunch();
-    await waitFor(() => tunnel.getState() === 'up', 10_000, 'the tunnel to come back');
-    // Back because the server was polled (every 0.5 s) and found answering, not because the
-    // backoff (next try about 4 s away by now) happened to run out.
+    await waitFor(() => tunnel.getState() === 'up', 20_000, 'the tunnel to come back');
     expect(tunnel.logs().some((l) => l.message === `127.0.0.1:${sshd.port} answers again`)).toBe(true);
     await echoWorks(port);
     await echoWorks(remotePort, 1000);
