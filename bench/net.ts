@@ -74,3 +74,18 @@ export async function openSocks(socksPort: number, target: number): Promise<Sock
   if ((await reply(10))[1] !== 0) throw new Error('SOCKS: CONNECT refused');
   return s;
 }
+
+/** Writes `bytes` of filler to `s` as fast as it drains, then half-closes it. */
+export function writeAndEnd(s: Socket, bytes: number, fill = 7): void {
+  const chunk = Buffer.alloc(256 * 1024, fill);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < bytes) {
+      const n = Math.min(chunk.length, bytes - sent);
+      sent += n;
+      if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
+    }
+    s.end();
+  };
+  pump();
+}

@@ -11,7 +11,7 @@ import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
 import { formatWan, runWan } from './wan.js';
-import { median, open, openSocks, startTcpEcho, waitListening } from './net.js';
+import { median, open, openSocks, startTcpEcho, waitListening, writeAndEnd } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
@@ -44,23 +44,14 @@ async function startSink(): Promise<number> {
 
 /** MB/s pushing BULK_BYTES through a connection `opener` makes, to the sink. */
 async function bulk(opener: () => Promise<Socket>): Promise<number> {
-  const chunk = Buffer.alloc(256 * 1024, 7);
   const s = await opener();
   const start = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
-    let sent = 0;
     s.on('error', reject);
     s.on('data', () => undefined);
     s.on('end', () => resolve());
     s.resume(); // a socket from openSocks comes paused, so no early byte is lost
-    const pump = (): void => {
-      while (sent < BULK_BYTES) {
-        sent += chunk.length;
-        if (!s.write(chunk)) return void s.once('drain', pump);
-      }
-      s.end();
-    };
-    pump();
+    writeAndEnd(s, BULK_BYTES);
   });
   s.destroy();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

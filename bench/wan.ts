@@ -14,7 +14,7 @@ import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
-import { median, open, openSocks, waitListening } from './net.js';
+import { median, open, openSocks, waitListening, writeAndEnd } from './net.js';
 
 export interface WanOptions {
   sshd: Sshd;
@@ -47,19 +47,9 @@ async function listen(onConnection: (s: Socket) => void): Promise<number> {
 
 /** Sends `bytes` to whoever connects, then ends. */
 function startSource(bytes: number): Promise<number> {
-  const chunk = Buffer.alloc(256 * 1024, 9);
   return listen((s) => {
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < bytes) {
-        const n = Math.min(chunk.length, bytes - sent);
-        sent += n;
-        if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
-      }
-      s.end();
-    };
     s.resume();
-    pump();
+    writeAndEnd(s, bytes, 9);
   });
 }
 
@@ -89,25 +79,15 @@ async function download(opener: () => Promise<Socket>, bytes: number): Promise<n
 
 /** MB/s writing `bytes` into `opener`'s connection until the sink answers. */
 async function upload(opener: () => Promise<Socket>, bytes: number): Promise<number> {
-  const chunk = Buffer.alloc(256 * 1024, 7);
   const start = process.hrtime.bigint();
   const s = await opener();
   await new Promise<void>((resolve, reject) => {
-    let sent = 0;
     let answer = '';
     s.on('error', reject);
     s.on('data', (d: Buffer) => (answer += d.toString()));
     s.on('end', () => (answer === 'done' ? resolve() : reject(new Error(`sink answered ${JSON.stringify(answer)}`))));
     s.resume();
-    const pump = (): void => {
-      while (sent < bytes) {
-        const n = Math.min(chunk.length, bytes - sent);
-        sent += n;
-        if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
-      }
-      s.end();
-    };
-    pump();
+    writeAndEnd(s, bytes);
   });
   s.destroy();
   return bytes / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);

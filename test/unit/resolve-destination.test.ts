@@ -1,25 +1,16 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { loadSshConfig } from '../../src/main/openssh/config-view.js';
 import { importSshConfig } from '../../src/main/openssh/import.js';
 import { resolveDestination } from '../../src/main/openssh/resolve-destination.js';
 import { defaultProfile } from '../../src/shared/profile.js';
+import { useTempHome } from '../helpers/temp-home.js';
 
-let home: string;
-const savedHome = process.env.HOME;
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'tv-home-'));
-  mkdirSync(join(home, '.ssh'));
-  process.env.HOME = home;
-});
-afterEach(() => {
-  process.env.HOME = savedHome;
-});
+const home = useTempHome();
 
-const userConfig = (text: string): void => writeFileSync(join(home, '.ssh', 'config'), text);
+const userConfig = (text: string): void => writeFileSync(join(home(), '.ssh', 'config'), text);
 const parse = (argv: string[]) => parseSshCommand(argv, { sshConfig: loadSshConfig }).profile;
 
 describe('a profile keeps what the user typed and is resolved through ssh_config at connect time', () => {
@@ -102,10 +93,10 @@ describe('exporting a typed profile keeps it typed', () => {
 
 describe('-F in a saved profile', () => {
   it('is kept absolute, so the profile finds the same file from any directory, and resolves through that file only', () => {
-    const file = join(home, 'other-config');
+    const file = join(home(), 'other-config');
     writeFileSync(file, 'Host db1\n  Port 2201\n');
     const cwd = process.cwd();
-    process.chdir(home);
+    process.chdir(home());
     let saved;
     try {
       saved = parse(['ssh', '-F', 'other-config', 'db1']);

@@ -1,26 +1,17 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSshCommand } from '../../src/main/openssh/argv.js';
 import { profileToArgv, profileToSshConfig } from '../../src/main/openssh/export.js';
 import { loadSshConfig } from '../../src/main/openssh/config-view.js';
 import { importSshConfig } from '../../src/main/openssh/import.js';
+import { useTempHome } from '../helpers/temp-home.js';
 
-let home: string;
-const savedHome = process.env.HOME;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'tv-home-'));
-  mkdirSync(join(home, '.ssh'));
-  process.env.HOME = home;
-});
-afterEach(() => {
-  process.env.HOME = savedHome;
-});
+const home = useTempHome();
 
 function config(text: string, name = 'config'): string {
-  const path = join(home, '.ssh', name);
+  const path = join(home(), '.ssh', name);
   writeFileSync(path, text);
   return path;
 }
@@ -82,7 +73,7 @@ Host *.internal *
   });
 
   it('follows Include (relative to ~/.ssh, globs, conditional inside Host) and reports loops', () => {
-    mkdirSync(join(home, '.ssh', 'conf.d'));
+    mkdirSync(join(home(), '.ssh', 'conf.d'));
     config('Host a\n  HostName a.example\n', 'conf.d/10-a.conf');
     config('Host b\n  HostName b.example\n', 'conf.d/20-b.conf');
     config('Port 2200\n', 'port-only');
@@ -100,7 +91,7 @@ Host *.internal *
   });
 
   it('never executes anything: Match exec is skipped and reported, LocalCommand dropped', () => {
-    const marker = join(home, 'pwned');
+    const marker = join(home(), 'pwned');
     const path = config(`Match exec "touch ${marker}"
   User evil
 Host box
@@ -219,8 +210,8 @@ describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => 
     expect(parseSshCommand(['ssh', '-F', other, 'prod'], withConfig).profile.host).toBe('192.0.2.7');
     config(PROD);
     expect(parseSshCommand(['ssh', '-F', 'none', 'prod'], withConfig).profile).toMatchObject({ host: 'prod', user: null, port: 22 });
-    expect(() => parseSshCommand(['ssh', '-F', join(home, 'missing'), 'prod'], withConfig)).toThrow(/no such file/);
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'tv-empty-home-'));
+    expect(() => parseSshCommand(['ssh', '-F', join(home(), 'missing'), 'prod'], withConfig)).toThrow(/no such file/);
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'tv-empty-home()-'));
     expect(parseSshCommand(['ssh', 'prod'], withConfig).profile.host).toBe('prod');
   });
 
@@ -236,7 +227,7 @@ describe('a command line resolved through ~/.ssh/config, as ssh(1) does', () => 
   });
 
   it('options ssh has and tunnelvision lacks are warnings with their line; Match exec is never run', () => {
-    const marker = join(home, 'ran');
+    const marker = join(home(), 'ran');
     config(`Host prod\n  CertificateFile ~/.ssh/c.pub\n  HostName 10.0.0.9\nMatch exec "touch ${marker}"\n  User evil\n`);
     const { profile, warnings } = parseSshCommand(['ssh', 'prod'], withConfig);
     expect(profile).toMatchObject({ host: '10.0.0.9', port: 22, user: null });
