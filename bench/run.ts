@@ -27,7 +27,7 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 const LOOPBACK = process.env.BENCH_LOOPBACK !== '0';
 const WAN = process.env.BENCH_WAN !== '0';
 const WAN_RTTS = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
-const WAN_BYTES = Number(process.env.BENCH_WAN_MB ?? 32) * 1024 * 1024;
+const WAN_BYTES = Number(process.env.BENCH_WAN_MB ?? 64) * 1024 * 1024;
 const WAN_ROUNDS = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
 
 /** Sink: counts what arrives, answers "done" when the client half-closes. */

@@ -7,7 +7,7 @@ import { makeClientKeys, Sshd } from '../test/helpers/sshd.js';
 import { formatWan, runWan, type WanFigure } from './wan.js';
 
 const rtts = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
-const bytes = Number(process.env.BENCH_WAN_MB ?? 32) * 1024 * 1024;
+const bytes = Number(process.env.BENCH_WAN_MB ?? 64) * 1024 * 1024;
 const rounds = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
 const windows = process.env.BENCH_WAN_WINDOWS?.split(',');
 const figures = process.env.BENCH_WAN_FIGURES?.split(',').map((f) => f.replace('_', ' ')) as WanFigure[] | undefined;
