@@ -1,4 +1,3 @@
-import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TrafficCounter } from './traffic.js';
 
@@ -12,8 +11,6 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
   counter.opened();
   client.on('data', (chunk: Buffer) => counter.addSent(chunk.length));
   destination.on('data', (chunk: Buffer) => counter.addReceived(chunk.length));
-  coalesceWrites(client, destination);
-  coalesceWrites(destination, client);
   client.pipe(destination);
   destination.pipe(client);
 
@@ -55,27 +52,5 @@ export function splice(client: Duplex, destination: Duplex, counter: TrafficCoun
     });
     client.on('error', () => destination.destroy());
     destination.on('error', () => client.destroy());
-  });
-}
-
-/**
- * What `from` hands over within one tick reaches the socket `to` as one writev. ssh2 hands over a
- * read's packets one by one (each socket read carries two or more 32 KiB payloads), and a write()
- * each costs a syscall and a wake-up of the reader: -L downloads at 10 ms round trip, the
- * CPU-bound case, moved 10 % more with this (bench/RESULTS.md). Must be in place before pipe():
- * 'data' listeners run in order, and the cork has to come before the write.
- */
-function coalesceWrites(from: Duplex, to: Duplex): void {
-  if (!(to instanceof Socket)) return;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    to.uncork();
-  };
-  from.on('data', () => {
-    if (corked) return;
-    corked = true;
-    to.cork();
-    process.nextTick(uncork);
   });
 }
