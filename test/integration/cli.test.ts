@@ -56,6 +56,24 @@ describe('tunnelvision up --json against OpenSSH', () => {
     await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('a reader that goes away (stdout and stderr closed) stops the tunnel and ends the process, instead of spinning on EPIPE', async () => {
+    const localPort = await freePort();
+    const remotePort = await freePort();
+    const cli = new CliTunnel([
+      ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
+      '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,
+      '-R', `${remotePort}:127.0.0.1:${fx.echo.port}`,
+    ]);
+    await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
+    cli.child.stdout!.destroy();
+    cli.child.stderr!.destroy();
+    // The next event it writes (a connection's stats) meets the closed pipe.
+    expect((await echoRoundTrip(localPort, 10)).received.length).toBe(10);
+    expect(await cli.exited).toBe(1);
+    await expect(echoRoundTrip(localPort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(echoRoundTrip(remotePort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   it('an alias from ~/.ssh/config works as it does for ssh: HostName, Port, User, key and host-key settings from the file', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tv-cli-home-'));
     mkdirSync(join(home, '.ssh'));

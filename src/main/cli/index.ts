@@ -18,7 +18,7 @@ import { secretCommand } from './secret-command.js';
 import { webCommand } from './web-command.js';
 import { runUp } from './up.js';
 import { USAGE, commandUsage } from './usage.js';
-import { jsonLine, print, say } from './terminal-text.js';
+import { jsonLine, print, say, watchOutputs } from './terminal-text.js';
 
 /** Bad input exits 2 with one line on stderr; never a stack trace. */
 export const EXIT_USAGE = 2;
@@ -187,6 +187,7 @@ function onInternalError(err: unknown): void {
   void fatalExit(EXIT_FAILED);
 }
 process.on('uncaughtException', onInternalError);
+watchOutputs(() => void fatalExit(EXIT_FAILED));
 process.on('unhandledRejection', onInternalError);
 
 main(process.argv.slice(2)).then(

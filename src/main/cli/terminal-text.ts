@@ -18,12 +18,25 @@ export function visible(text: string): string {
 
 /** Human-readable output on stderr; machine output (JSON) is escaped by JSON itself. */
 export function say(text: string): void {
-  process.stderr.write(visible(text));
+  if (!process.stderr.destroyed) process.stderr.write(visible(text));
 }
 
 /** Human-readable output on stdout. */
 export function print(text: string): void {
-  process.stdout.write(visible(text));
+  if (!process.stdout.destroyed) process.stdout.write(visible(text));
+}
+
+/**
+ * Whoever reads our output can go away (`tunnelvision up --json | head -1`, a parent that died),
+ * and then every write fails with EPIPE. Unheard, each failure was an uncaught exception whose
+ * report to stderr failed the same way: a chain of nextTicks that starved the event loop, so
+ * the tunnels were never stopped and no signal was handled (found: two orphaned `up` processes
+ * at 80 % CPU each for 16 minutes, killable only with SIGKILL). ssh dies of SIGPIPE there; we
+ * call `onStdoutGone` (stop the tunnels, exit). A failing stderr has nowhere to be reported.
+ */
+export function watchOutputs(onStdoutGone: () => void): void {
+  process.stdout.on('error', () => onStdoutGone());
+  process.stderr.on('error', () => undefined);
 }
 
 /**
