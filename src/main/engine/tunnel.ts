@@ -67,9 +67,6 @@ const LOG_LINES_KEPT = 500;
 const DEFAULT_HOLD_MS = 10_000;
 // One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
-/** Latency pings when a session starts (see watchHealth). */
-const START_PINGS_BACK_TO_BACK = 3;
-const START_PINGS_SPACED = 3;
 const REACHABILITY_POLL_MS = 500;
 /** A forward that worked this long before failing again is restarted without extra delay. */
 const FORWARD_STABLE_MS = 60_000;
@@ -507,16 +504,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
       else {
         void (async () => {
-          // At session start a few samples: window tuning takes the smallest, and one alone is
-          // often inflated: by sshd's Nagle (without a pty it leaves TCP_NODELAY off, so a reply
-          // written while its previous segment waits for our delayed ACK is held up to 40 ms:
-          // the first ping after login reads 22-55 ms through a 10 ms path, 43 ms on loopback),
-          // or by a busy machine. Back to back first, so the path's own delay is known within a
-          // few round trips, before the first bulk transfer needs it (each ping's request
-          // acknowledges the previous reply, and the next ones read 10.8 ms and 0.1 ms); then a
-          // quarter second apart, against a busy moment.
-          for (let i = 0; i < (first ? START_PINGS_BACK_TO_BACK + START_PINGS_SPACED : 1); i++) {
-            if (i >= START_PINGS_BACK_TO_BACK) await new Promise((resolve) => setTimeout(resolve, 250).unref());
+          // At session start a few samples, a quarter second apart: window tuning takes the
+          // smallest, and one alone is often inflated: by a busy machine, or by sshd's Nagle
+          // (without a pty it leaves TCP_NODELAY off, so a reply written while its previous
+          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 51 ms).
+          for (let i = 0; i < (first ? 4 : 1); i++) {
+            if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250).unref());
             const ms = await measureRoundTrip(session.client);
             if (ms === null || this.session !== session) return;
             session.noteRoundTrip(ms);
