@@ -19,7 +19,7 @@ function viaAutossh(args: string[]): Promise<string[]> {
       // AUTOSSH_POLL: autossh 1.4 has a SIGCHLD race (ssh_watch: a child that exits between
       // ssh_wait(WNOHANG) and dolongjmp = 1 is noticed only at the next poll, 600 s by default);
       // once in a full suite run on a busy machine it hit, and the 10 s timeout killed autossh.
-      // Its documented workaround is a small poll time, which bounds the race to a second.
+      // The known workaround is a small poll time, which bounds the race to a second.
       { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AUTOSSH_PATH: '/bin/echo', AUTOSSH_GATETIME: '0', AUTOSSH_POLL: '1', AUTOSSH_FIRST_POLL: '1' } },
       (err, stdout) => (err ? reject(err) : resolve(stdout.trim().split(' '))),
     );
