@@ -12,15 +12,21 @@ import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
 const fx = useSshdWithEcho();
 
+/** `up --json` with one -L and one -R forward to the echo server behind the real sshd. */
+async function upWithLocalAndRemote(): Promise<{ cli: CliTunnel; localPort: number; remotePort: number }> {
+  const localPort = await freePort();
+  const remotePort = await freePort();
+  const cli = new CliTunnel([
+    ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
+    '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,
+    '-R', `${remotePort}:127.0.0.1:${fx.echo.port}`,
+  ]);
+  return { cli, localPort, remotePort };
+}
+
 describe('tunnelvision up --json against OpenSSH', () => {
   it('reports connecting then up, counts an echo exactly, and exits 0 on SIGTERM with the server forward cancelled', async () => {
-    const localPort = await freePort();
-    const remotePort = await freePort();
-    const cli = new CliTunnel([
-      ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
-      '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,
-      '-R', `${remotePort}:127.0.0.1:${fx.echo.port}`,
-    ]);
+    const { cli, localPort, remotePort } = await upWithLocalAndRemote();
     const connecting = await cli.waitFor((e) => e.event === 'state');
     expect(connecting.state).toBe('connecting');
     const up = await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
@@ -57,13 +63,7 @@ describe('tunnelvision up --json against OpenSSH', () => {
   });
 
   it('a reader that goes away (stdout and stderr closed) stops the tunnel and ends the process, instead of spinning on EPIPE', async () => {
-    const localPort = await freePort();
-    const remotePort = await freePort();
-    const cli = new CliTunnel([
-      ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
-      '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,
-      '-R', `${remotePort}:127.0.0.1:${fx.echo.port}`,
-    ]);
+    const { cli, localPort, remotePort } = await upWithLocalAndRemote();
     await cli.waitFor((e) => e.event === 'state' && e.state === 'up');
     cli.child.stdout!.destroy();
     cli.child.stderr!.destroy();
