@@ -121,6 +121,8 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
 
   return new Promise((resolve, reject) => {
     let settled = false;
+    /** The host key this connection proved at its first key exchange. */
+    let verifiedKey: Buffer | null = null;
     // A reason known before ssh2's own (a rejected host key, a MaxStartups refusal): reported instead.
     let earlyFailure: TunnelError | null = null;
     const fail = (err: TunnelError): void => {
@@ -179,10 +181,22 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
       keepaliveInterval: keepaliveMs,
       keepaliveCountMax: profile.keepalive.countMax,
       hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+        if (verifiedKey !== null) {
+          // A rekey: ssh2 asks again at every key exchange, and sshd starts one after each GiB or
+          // so (RekeyLimit's default). Until answered, ssh2 holds every packet we send, window
+          // adjusts and keepalives included, so no answer is a tunnel that stops dead. The server
+          // must keep the key it proved at connect, as ssh(1) insists.
+          const same = key.equals(verifiedKey);
+          // Reported before ssh2's own "Host denied", so the session closes with this reason.
+          if (!same) client.emit('error', new TunnelError('HOST_KEY_MISMATCH', `${what}: the server's host key changed during a rekey`));
+          verify(same);
+          return;
+        }
         // The answer may come after the connection is gone (a dialog withdrawn when the server
         // gave up): ssh2 throws if told anything then, so only a live handshake hears it.
         verifier.verify(key, timer.during).then(
           () => {
+            verifiedKey = key;
             if (!settled) verify(true);
           },
           (err: TunnelError) => {
