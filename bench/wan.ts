@@ -165,7 +165,9 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
           }
         }
       }
-      log(`wan ${rtt} ms: round ${round + 1}/${rounds} done`);
+      // Single rounds are logged too: at short round trips they can be bimodal, which a median hides.
+      const figuresOfRound = figures.map((f) => `${f} ${running.map((c) => byClient.get(c.name)!.get(f)!.at(-1)!.toFixed(0)).join('/')}`);
+      log(`wan ${rtt} ms: round ${round + 1}/${rounds} (MB/s, ${running.map((c) => c.name).join('/')}): ${figuresOfRound.join(', ')}`);
     }
     for (const c of running) await c.stop();
     line.stop();

@@ -109,6 +109,20 @@ describe('receive window: eager top-up', () => {
     expect(t.channel.incoming.window).toBe(2 * MiB);
   });
 
+  it('gives credit back while a window that arrived at once is still being read, not only after it', async () => {
+    const t = setup();
+    await settle();
+    // ssh2 parses a whole socket read at once and Node reads up to 32 of them before immediates
+    // run: the whole window arrives in one synchronous burst.
+    t.channel.serverSends(2 * MiB);
+    const duringBurst = [...t.channel.adjusts];
+    expect(duringBurst.length).toBeGreaterThanOrEqual(7);
+    expect(duringBurst.every((n) => n <= MiB / 4)).toBe(true);
+    await settle();
+    expect(t.channel.adjusts.reduce((a, b) => a + b, 0)).toBe(2 * MiB);
+    expect(t.channel.incoming.window).toBe(2 * MiB);
+  });
+
   it('grants nothing while the local socket is backed up, so what the channel holds stays within its window', async () => {
     const t = setup();
     t.sink.stalled = true;

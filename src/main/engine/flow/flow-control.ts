@@ -1,7 +1,7 @@
 import type { Duplex, Writable } from 'node:stream';
 import { grantWindow, takeOverWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
 import { WindowBudget } from './window-budget.js';
-import { WindowTuner } from './window-tuner.js';
+import { WindowTuner, type ChannelView } from './window-tuner.js';
 
 const MiB = 1024 * 1024;
 
@@ -22,6 +22,8 @@ export const DEFAULT_BUDGET = 256 * MiB;
 const TOP_UP_AFTER_PACKETS = 3;
 /** Over budget, a window shrinks to no less than this many packets (256 KiB). */
 const MIN_WINDOW_PACKETS = 8;
+/** Decisions per window's worth consumed within one burst of reads (see attach). */
+const MID_BURST_CHECKS = 8;
 /** windowLimited is reported only while it is this fresh: an idle channel is not limited. */
 const LIMITED_FRESH_MS = 2000;
 
@@ -90,13 +92,18 @@ export class FlowControl {
     };
     const tuner = new WindowTuner(settings, this.budget, this.clock());
     let attached = true;
+    /** Consumed since the last decision. */
+    let sinceCheck = 0;
+    const view = (): ChannelView => ({
+      credit: receiveWindow(channel),
+      buffered: channel.readableLength,
+      sinkBacklog: sink.writableLength,
+      sinkBackedUp: sink.writableNeedDrain,
+    });
     const check = (): void => {
       if (!attached) return;
-      const grant = tuner.decide(
-        this.clock(),
-        { credit: receiveWindow(channel), buffered: channel.readableLength, sinkBacklog: sink.writableLength, sinkBackedUp: sink.writableNeedDrain },
-        rttMs(),
-      );
+      sinceCheck = 0;
+      const grant = tuner.decide(this.clock(), view(), rttMs());
       if (grant > 0) grantWindow(channel, grant);
     };
     // One decision per burst: a socket read yields several packets, each a 'data' event, and an
@@ -110,8 +117,20 @@ export class FlowControl {
         check();
       });
     };
+    // ...but not one per window. Node reads up to 32 socket buffers in one go before immediates
+    // run, so a window that arrived at once was all consumed before any credit went back: the
+    // sender then sent in window-sized bursts, one per round trip plus the time both ends take
+    // to process a window (a trace at 10 ms showed 2 MiB bursts 25-30 ms apart). Deciding again
+    // after each eighth of a window keeps credit flowing while a burst is read; only the
+    // top-up: growth is judged once per burst, on settled arrival rates.
     const onData = (chunk: Buffer): void => {
       tuner.consume(chunk.length);
+      sinceCheck += chunk.length;
+      if (sinceCheck >= tuner.window / MID_BURST_CHECKS) {
+        sinceCheck = 0;
+        const grant = tuner.topUp(view());
+        if (grant > 0) grantWindow(channel, grant);
+      }
       checkSoon();
     };
     const unguard = takeOverWindow(channel);

@@ -130,6 +130,14 @@ export class WindowTuner implements BudgetMember {
     // Over budget (more channels arrived than it has room for): back to an even share, even
     // below ssh2's opening window, so a hundred stalled readers cannot take the machine's memory.
     if (this.budget.over) this.shrinkTo(this.budget.share);
+    return this.topUp(view);
+  }
+
+  /**
+   * How much credit to grant now, at the current window, judging nothing: for decisions in the
+   * middle of a burst of reads, where the rates that growth is judged by are not yet settled.
+   */
+  topUp(view: ChannelView): number {
     const outstanding = view.credit + BUFFERED_COST * view.buffered + view.sinkBacklog;
     const missing = this.window - outstanding;
     let grant = 0;
