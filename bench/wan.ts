@@ -9,6 +9,7 @@
  * direction the tunnel receives). "upload" is the other way.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
@@ -175,11 +176,22 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
   return results;
 }
 
+function congestionControl(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The WAN table: absolute MB/s per client and each client's ratio against the first. */
 export function formatWan(results: WanResults, bytes: number, rounds: number): string {
   const out: string[] = [];
   const names = [...results.values().next().value!.keys()];
   out.push(`\nWAN: delay line in front of sshd, ${bytes / 1048576} MiB per transfer, ${rounds} interleaved rounds, medians, MB/s`);
+  // Every hop of the rig is loopback TCP, and its congestion control decides how often a round
+  // collapses (bench/RESULTS.md, "Slow single rounds"): say which one ran.
+  out.push(`loopback TCP congestion control: ${congestionControl()}`);
   out.push(['rtt', 'figure', ...names, ...names.slice(1).map((n) => `${n} / ${names[0]}`)].map((h) => h.padEnd(16)).join(''));
   for (const [rtt, byClient] of results) {
     for (const f of WAN_FIGURES) {
