@@ -185,7 +185,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
           // A rekey: ssh2 asks again at every key exchange, and sshd starts one after each GiB or
           // so (RekeyLimit's default). Until answered, ssh2 holds every packet we send, window
           // adjusts and keepalives included, so no answer is a tunnel that stops dead. The server
-          // must keep the key it proved at connect, as ssh(1) insists.
+          // must keep the key it proved at connect: a new one mid-session is never asked about.
           const same = key.equals(verifiedKey);
           // Reported before ssh2's own "Host denied", so the session closes with this reason.
           if (!same) client.emit('error', new TunnelError('HOST_KEY_MISMATCH', `${what}: the server's host key changed during a rekey`));
