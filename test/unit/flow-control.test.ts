@@ -203,6 +203,31 @@ describe('receive window: auto-tuning', () => {
     expect([...windows].every((w) => w <= 4 * MiB)).toBe(true); // never past one doubling
   });
 
+  it('a reader that backs up and drains is not window-limited: the refill after a drain is no evidence', async () => {
+    const t = setup();
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      // The reader is away: what the server may send piles up and the local socket backs up.
+      t.sink.stalled = true;
+      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+      await settle();
+      t.advance(500);
+      // It comes back and drains everything: the credit withheld meanwhile goes out at once, and
+      // a window's worth arrives a moment later, as fast as a window-limited path would deliver.
+      t.sink.release();
+      await settle();
+      t.advance(1);
+      t.channel.deliverAdjusts();
+      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+      await settle();
+      const { window, windowLimited } = t.handle.stats();
+      seen.add(`${window / MiB} MiB, ${windowLimited ? 'limited' : 'not limited'}`);
+      t.advance(1);
+      t.channel.deliverAdjusts();
+    }
+    expect([...seen]).toEqual(['2 MiB, not limited']);
+  });
+
   it('stops reporting window-limited once the channel goes quiet', async () => {
     const t = setup();
     for (let i = 0; i < 4; i++) await roundTrip(t);

@@ -73,6 +73,8 @@ export class WindowTuner implements BudgetMember {
   private epoch: { at: number; arrived: number };
   private held: number;
   private backedUp = false;
+  /** The local socket was backed up: the next epoch refills what was withheld (see judgeEpoch). */
+  private refilling = false;
   /** A growth on trial (see judgeTrial). */
   private trial: { from: number; rateBefore: number; at: number; rtt: number } | null = null;
   private growthsInVain = 0;
@@ -114,6 +116,7 @@ export class WindowTuner implements BudgetMember {
       // hiccup (a GC pause, a busy machine) does not.
       if (!this.backedUp && ++this.stalls >= STALLS_BEFORE_SHRINKING) this.window = Math.max(this.settings.initialWindow, Math.floor(this.window / 2));
       this.backedUp = true;
+      this.refilling = true;
       this.windowLimited = false;
       this.judgedAt = now;
       this.epoch = { at: now, arrived: this.consumed + view.buffered };
@@ -156,6 +159,14 @@ export class WindowTuner implements BudgetMember {
   private judgeEpoch(now: number, arrived: number, rttMs: number | null): void {
     const inEpoch = arrived - this.epoch.arrived;
     if (inEpoch <= this.window / 2) return;
+    if (this.refilling) {
+      // Credit withheld while the reader was away goes out at once when it drains, and a
+      // window's worth comes back a round trip later whatever limits the path: that epoch says
+      // nothing (a 1 MB/s reader read as window-limited, and its window grew).
+      this.refilling = false;
+      this.epoch = { at: now, arrived };
+      return;
+    }
     const elapsed = now - this.epoch.at;
     this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
     this.judgedAt = now;
