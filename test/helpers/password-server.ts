@@ -11,6 +11,20 @@ export interface PasswordServer {
   close(): Promise<void>;
 }
 
+/** Serves an ssh2 server connection's direct-tcpip channels, to loopback only (-L, -J through it). */
+export function carryTcpipToLoopback(client: ssh2.Connection): void {
+  client.on('tcpip', (accept, reject, info) => {
+    if (!['127.0.0.1', 'localhost'].includes(info.destIP)) return reject();
+    const target = connect(info.destPort, '127.0.0.1');
+    target.once('error', () => reject());
+    target.once('connect', () => {
+      const channel = accept();
+      target.pipe(channel).pipe(target);
+      target.on('error', () => channel.destroy());
+    });
+  });
+}
+
 /**
  * An ssh2 server that accepts `user` with `password` only, and carries direct-tcpip channels to
  * loopback (so it can serve as a jump host).
@@ -27,18 +41,7 @@ export async function startPasswordServer(hostKeyPath: string, user: string, pas
       }
       ctx.reject(['password']);
     });
-    client.on('ready', () => {
-      client.on('tcpip', (accept, reject, info) => {
-        if (!['127.0.0.1', 'localhost'].includes(info.destIP)) return reject();
-        const target = connect(info.destPort, '127.0.0.1');
-        target.once('error', () => reject());
-        target.once('connect', () => {
-          const channel = accept();
-          target.pipe(channel).pipe(target);
-          target.on('error', () => channel.destroy());
-        });
-      });
-    });
+    client.on('ready', () => carryTcpipToLoopback(client));
     client.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

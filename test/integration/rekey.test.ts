@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../../src/main/engine/tunnel.js';
 import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
+import { carryTcpipToLoopback } from '../helpers/password-server.js';
 import { echoRoundTrip, sha256, startEchoServer, waitFor, type Closable } from '../helpers/servers.js';
 import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
@@ -65,15 +65,7 @@ async function startRekeyServer(hostKey: Buffer): Promise<RekeyServer> {
     client.on('ready', () => {
       // ssh2 keeps the server's host keys in one object, which each key exchange reads anew.
       keys = (client as unknown as { _protocol: { _hostKeys: Record<string, unknown> } })._protocol._hostKeys;
-      client.on('tcpip', (accept, reject, info) => {
-        const target = connect(info.destPort, '127.0.0.1');
-        target.once('error', () => reject());
-        target.once('connect', () => {
-          const channel = accept();
-          target.pipe(channel).pipe(target);
-          target.on('error', () => channel.destroy());
-        });
-      });
+      carryTcpipToLoopback(client);
       ready(client);
     });
     client.on('error', () => undefined);
