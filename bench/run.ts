@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
-import { formatWan, runWan } from './wan.js';
+import { formatWan, runWan, wanSettingsFromEnv } from './wan.js';
 import { median, open, openSocks, startTcpEcho, waitListening, writeAndEnd } from './net.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -26,9 +26,7 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 /** BENCH_LOOPBACK=0 / BENCH_WAN=0 skip a section. */
 const LOOPBACK = process.env.BENCH_LOOPBACK !== '0';
 const WAN = process.env.BENCH_WAN !== '0';
-const WAN_RTTS = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
-const WAN_BYTES = Number(process.env.BENCH_WAN_MB ?? 64) * 1024 * 1024;
-const WAN_ROUNDS = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
+const WAN_SETTINGS = wanSettingsFromEnv();
 
 /** Sink: counts what arrives, answers "done" when the client half-closes. */
 async function startSink(): Promise<number> {
@@ -229,8 +227,8 @@ async function main(): Promise<void> {
   if (LOOPBACK) await loopback(sshd, keys);
   if (WAN) {
     const clients = [{ name: 'openssh', openssh: true }, { name: 'tunnelvision' }, ...(BASELINE_CLI ? [{ name: 'baseline', cli: BASELINE_CLI }] : [])];
-    const results = await runWan({ sshd, keys, rtts: WAN_RTTS, bytes: WAN_BYTES, rounds: WAN_ROUNDS, clients });
-    console.log(formatWan(results, WAN_BYTES, WAN_ROUNDS));
+    const results = await runWan({ sshd, keys, ...WAN_SETTINGS, clients });
+    console.log(formatWan(results, WAN_SETTINGS.bytes, WAN_SETTINGS.rounds));
   }
   await sshd.dispose();
 }

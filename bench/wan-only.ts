@@ -4,11 +4,9 @@
  * OpenSSH vs Tunnelvision (OpenSSH is kept as the first column for the ratios).
  */
 import { makeClientKeys, Sshd } from '../test/helpers/sshd.js';
-import { formatWan, runWan, type WanFigure } from './wan.js';
+import { formatWan, runWan, wanSettingsFromEnv, type WanFigure } from './wan.js';
 
-const rtts = (process.env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number);
-const bytes = Number(process.env.BENCH_WAN_MB ?? 64) * 1024 * 1024;
-const rounds = Number(process.env.BENCH_WAN_ROUNDS ?? 3);
+const { rtts, bytes, rounds } = wanSettingsFromEnv();
 const windows = process.env.BENCH_WAN_WINDOWS?.split(',');
 const figures = process.env.BENCH_WAN_FIGURES?.split(',').map((f) => f.replace('_', ' ')) as WanFigure[] | undefined;
 

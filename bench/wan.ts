@@ -31,6 +31,15 @@ export interface WanOptions {
   clients?: { name: string; env?: NodeJS.ProcessEnv; openssh?: boolean; cli?: string }[];
 }
 
+/** BENCH_WAN_RTTS (ms, comma-separated), BENCH_WAN_MB per transfer (the issue measured 64) and BENCH_WAN_ROUNDS. */
+export function wanSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { rtts: number[]; bytes: number; rounds: number } {
+  return {
+    rtts: (env.BENCH_WAN_RTTS ?? '10,50,100').split(',').map(Number),
+    bytes: Number(env.BENCH_WAN_MB ?? 64) * 1024 * 1024,
+    rounds: Number(env.BENCH_WAN_ROUNDS ?? 3),
+  };
+}
+
 export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload -L', 'upload -D', 'upload -R'] as const;
 export type WanFigure = (typeof WAN_FIGURES)[number];
 /** results[rtt][client][figure] = MB/s per round. */
