@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
@@ -42,8 +43,29 @@ export function wanSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { rtts
 
 export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload -L', 'upload -D', 'upload -R'] as const;
 export type WanFigure = (typeof WAN_FIGURES)[number];
-/** results[rtt][client][figure] = MB/s per round. */
-export type WanResults = Map<number, Map<string, Map<WanFigure, number[]>>>;
+/** One transfer: its rate, and the CPU its sshd session process(es) spent on it. */
+export interface WanSample {
+  mbps: number;
+  sshdCpuMs: number;
+}
+/** results[rtt][client][figure] = one sample per round. */
+export type WanResults = Map<number, Map<string, Map<WanFigure, WanSample[]>>>;
+
+/**
+ * CPU (user + system) that `pids` have used so far, in ms; a process already gone counts 0.
+ * /proc counts in clock ticks, USER_HZ, which is 100 on Linux whatever the kernel's HZ.
+ */
+async function cpuMs(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (stat === null) continue;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10;
+}
 
 async function listen(onConnection: (s: Socket) => void): Promise<number> {
   const server = createServer({ allowHalfOpen: true }, (s) => {
@@ -114,6 +136,8 @@ interface Ports {
 interface Client {
   name: string;
   ports: Ports;
+  /** The sshd processes serving this client's connection: what it costs the server. */
+  sshdPids: number[];
   stop(): Promise<void>;
 }
 
@@ -129,20 +153,22 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
     const base = sshArgsFor(sshd, keys, knownHosts).map((a) => (a === String(sshd.port) ? String(line.port) : a));
     const running: Client[] = [];
     for (const c of clients) {
+      const sessionsBefore = new Set(await sshd.sessionPids());
+      const newSessions = async (): Promise<number[]> => (await sshd.sessionPids()).filter((pid) => !sessionsBefore.has(pid));
       const ports: Ports = { down: await freePort(), up: await freePort(), socks: await freePort(), rDown: await freePort(), rUp: await freePort() };
       const fwd = ['-L', `${ports.down}:127.0.0.1:${source}`, '-L', `${ports.up}:127.0.0.1:${sink}`, '-D', String(ports.socks), '-R', `${ports.rDown}:127.0.0.1:${sink}`, '-R', `${ports.rUp}:127.0.0.1:${source}`];
       if (c.openssh) {
         const child = spawn('ssh', [...base.slice(1), ...fwd], { stdio: 'ignore' });
         await Promise.all(Object.values(ports).map(waitListening));
-        running.push({ name: c.name, ports, stop: async () => void child.kill() });
+        running.push({ name: c.name, ports, sshdPids: await newSessions(), stop: async () => void child.kill() });
       } else {
         const tv = new CliTunnel([...base, ...fwd], { env: { ...process.env, SSH_AUTH_SOCK: '', ...c.env }, ...(c.cli ? { cli: c.cli } : {}) });
         await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
         await Promise.all(Object.values(ports).map(waitListening));
-        running.push({ name: c.name, ports, stop: async () => void (await tv.stop()) });
+        running.push({ name: c.name, ports, sshdPids: await newSessions(), stop: async () => void (await tv.stop()) });
       }
     }
-    const byClient = new Map(running.map((c) => [c.name, new Map(WAN_FIGURES.map((f) => [f, [] as number[]]))]));
+    const byClient = new Map(running.map((c) => [c.name, new Map(WAN_FIGURES.map((f) => [f, [] as WanSample[]]))]));
     results.set(rtt, byClient);
     const run = (c: Client, f: WanFigure): Promise<number> => {
       switch (f) {
@@ -167,7 +193,9 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         const order = round % 2 === 0 ? running : [...running].reverse();
         for (const c of order) {
           try {
-            byClient.get(c.name)!.get(f)!.push(await run(c, f));
+            const cpuBefore = await cpuMs(c.sshdPids);
+            const mbps = await run(c, f);
+            byClient.get(c.name)!.get(f)!.push({ mbps, sshdCpuMs: (await cpuMs(c.sshdPids)) - cpuBefore });
           } catch (err) {
             for (const r of running) await r.stop();
             line.stop();
@@ -176,7 +204,10 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         }
       }
       // Single rounds are logged too: at short round trips they can be bimodal, which a median hides.
-      const figuresOfRound = figures.map((f) => `${f} ${running.map((c) => byClient.get(c.name)!.get(f)!.at(-1)!.toFixed(0)).join('/')}`);
+      const figuresOfRound = figures.map((f) => {
+        const last = running.map((c) => byClient.get(c.name)!.get(f)!.at(-1)!);
+        return `${f} ${last.map((x) => x.mbps.toFixed(0)).join('/')} (sshd ${last.map((x) => x.sshdCpuMs).join('/')} ms)`;
+      });
       log(`wan ${rtt} ms: round ${round + 1}/${rounds} (MB/s, ${running.map((c) => c.name).join('/')}): ${figuresOfRound.join(', ')}`);
     }
     for (const c of running) await c.stop();
@@ -193,20 +224,36 @@ function congestionControl(): string {
   }
 }
 
-/** The WAN table: absolute MB/s per client and each client's ratio against the first. */
+/**
+ * The WAN table: absolute MB/s per client and each client's ratio against the first; then what
+ * each transfer cost the server, as CPU of the client's sshd session (a client that makes sshd
+ * work harder per byte is not faster for free: bench/RESULTS.md, "What large windows cost sshd").
+ */
 export function formatWan(results: WanResults, bytes: number, rounds: number): string {
   const out: string[] = [];
   const names = [...results.values().next().value!.keys()];
+  const row = (cells: string[]): string => cells.map((c) => c.padEnd(16)).join('');
   out.push(`\nWAN: delay line in front of sshd, ${bytes / 1048576} MiB per transfer, ${rounds} interleaved rounds, medians, MB/s`);
   // Every hop of the rig is loopback TCP, and its congestion control decides how often a round
   // collapses (bench/RESULTS.md, "Slow single rounds"): say which one ran.
   out.push(`loopback TCP congestion control: ${congestionControl()}`);
-  out.push(['rtt', 'figure', ...names, ...names.slice(1).map((n) => `${n} / ${names[0]}`)].map((h) => h.padEnd(16)).join(''));
+  out.push(row(['rtt', 'figure', ...names, ...names.slice(1).map((n) => `${n} / ${names[0]}`)]));
+  const figuresRun = (byClient: Map<string, Map<WanFigure, WanSample[]>>): WanFigure[] => WAN_FIGURES.filter((f) => byClient.get(names[0]!)!.get(f)!.length > 0);
   for (const [rtt, byClient] of results) {
-    for (const f of WAN_FIGURES) {
-      if (byClient.get(names[0]!)!.get(f)!.length === 0) continue;
-      const m = names.map((n) => median(byClient.get(n)!.get(f)!));
-      out.push([`${rtt} ms`, f, ...m.map((x) => x.toFixed(1)), ...m.slice(1).map((x) => `${(x / m[0]!).toFixed(2)}×`)].map((c) => c.padEnd(16)).join(''));
+    for (const f of figuresRun(byClient)) {
+      const m = names.map((n) => median(byClient.get(n)!.get(f)!.map((x) => x.mbps)));
+      out.push(row([`${rtt} ms`, f, ...m.map((x) => x.toFixed(1)), ...m.slice(1).map((x) => `${(x / m[0]!).toFixed(2)}×`)]));
+    }
+  }
+  out.push(`\nsshd CPU per transfer (its session processes, user + system), medians and worst, ms`);
+  out.push(row(['rtt', 'figure', ...names]));
+  for (const [rtt, byClient] of results) {
+    for (const f of figuresRun(byClient)) {
+      const cells = names.map((n) => {
+        const ms = byClient.get(n)!.get(f)!.map((x) => x.sshdCpuMs);
+        return `${median(ms)} (${Math.max(...ms)})`;
+      });
+      out.push(row([`${rtt} ms`, f, ...cells]));
     }
   }
   return out.join('\n');

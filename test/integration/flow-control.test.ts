@@ -6,6 +6,7 @@ import { startDelayLine, type DelayLine } from '../helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
 import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 import { freePort } from '../helpers/sshd.js';
+import { DEFAULT_MAX_WINDOW } from '../../src/main/engine/flow/index.js';
 
 /**
  * Receive-side flow control against a real sshd: what a download can make the tunnel hold is
@@ -124,7 +125,7 @@ describe('flow control: memory stays within the windows', () => {
       expect(held).toBeLessThanOrEqual(stats.window / MiB + 48);
       // The reader is the limit, not the window. (The window may have grown at the start, while the
       // local socket's kernel buffers took megabytes at once; what it holds stays within it.)
-      expect(stats.window).toBeLessThanOrEqual(15 * MiB);
+      expect(stats.window).toBeLessThanOrEqual(DEFAULT_MAX_WINDOW);
       expect(stats.windowLimited).toBe(false);
       // Backpressure reached the source: beyond the window only kernel socket buffers hold the rest
       // (each loopback socket can queue a few MiB); without it the source writes hundreds of MB/s.

@@ -37,7 +37,7 @@ Usage:
   tunnelvision --version
 
 Environment:
-  TUNNELVISION_MAX_WINDOW     largest receive window per connection (default 15M; 2M is ssh2's fixed one)
+  TUNNELVISION_MAX_WINDOW     largest receive window per connection (default 8M; 2M is ssh2's fixed one)
   TUNNELVISION_WINDOW_BUDGET  all receive windows of the process together (default 256M)
 
 Examples:

@@ -13,10 +13,13 @@ export interface FlowSettings {
 }
 
 /**
- * OpenSSH 8.9 and newer misbehave with windows of 16 MiB and more (HPN-SSH caps at 15 MiB for
- * them); measured against this machine's 9.2 in bench/RESULTS.md ("Window sizes against sshd").
+ * Every byte of credit can end up waiting in sshd when the path stalls, and OpenSSH's sshd pays
+ * for that backlog with CPU that grows with its square: 1.6 s at 8 MiB with the client stalled,
+ * 10 s at 15 MiB, against 0.05 s at 4 MiB (bench/sshd-credit.ts; see BDP_HEADROOM in
+ * window-tuner.ts). 8 MiB still carries 80 MB/s at 100 ms; TUNNELVISION_MAX_WINDOW raises it, up
+ * to 15 MiB (OpenSSH 8.9+ misbehaves from 16 MiB on: bench/RESULTS.md, "Window sizes against sshd").
  */
-export const DEFAULT_MAX_WINDOW = 15 * MiB;
+export const DEFAULT_MAX_WINDOW = 8 * MiB;
 export const DEFAULT_BUDGET = 256 * MiB;
 /** OpenSSH's client tops up after three packets' worth is consumed (channels.c channel_check_window). */
 const TOP_UP_AFTER_PACKETS = 3;

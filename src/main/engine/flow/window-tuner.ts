@@ -51,6 +51,18 @@ const GROWTH_MUST_GAIN = 1.25;
 const TRIALS_TO_TRUST = 2;
 /** Back-ups of the local socket, with the window never the limit in between, before it halves. */
 const STALLS_BEFORE_SHRINKING = 3;
+/**
+ * Credit beyond what the path carries in a round trip does not arrive sooner: it waits at the
+ * sender, and there it costs. OpenSSH's sshd (9.2 measured; HPN-SSH's sshbuf.c dates it to 8.9)
+ * reads a channel's source as far as the credit reaches, into a buffer that grows by one read at a
+ * time and is copied whole at each step, so its CPU rises with the square of that backlog: with
+ * the client not reading, 0.05 s at 4 MiB of credit, 1.5 s at 8 MiB, 10 s at 15 MiB, seconds in
+ * which it sends nothing (bench/RESULTS.md, "What large windows cost sshd"). So, as BBR bounds what
+ * it keeps in flight, a window grows to at most this many bandwidth-delay products: the highest
+ * arrival rate of the last RATE_MEMORY_RTTS round trips, times the least round trip seen.
+ */
+const BDP_HEADROOM = 2;
+const RATE_MEMORY_RTTS = 10;
 
 /**
  * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
@@ -85,6 +97,10 @@ export class WindowTuner implements BudgetMember {
   private readonly samples: { at: number; arrived: number }[] = [];
   /** Times the local socket backed up since the window was last the limit. */
   private stalls = 0;
+  /** Arrival rates (bytes per ms, each over two round trips) at recent epochs, for the BDP bound. */
+  private readonly rates: { at: number; rate: number }[] = [];
+  /** The bound on growth that BDP_HEADROOM sets; Infinity until a rate and a round trip are known. */
+  private bdpCap = Number.POSITIVE_INFINITY;
 
   constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number) {
     this.window = settings.initialWindow;
@@ -168,6 +184,7 @@ export class WindowTuner implements BudgetMember {
       return;
     }
     const elapsed = now - this.epoch.at;
+    if (rttMs !== null && rttMs > 0) this.noteRate(now, rttMs);
     this.windowLimited = rttMs !== null && rttMs > 0 && elapsed < LIMITED_WITHIN_RTTS * (inEpoch / this.window) * rttMs;
     this.judgedAt = now;
     this.epoch = { at: now, arrived };
@@ -181,6 +198,19 @@ export class WindowTuner implements BudgetMember {
     const from = this.window;
     const rateBefore = this.rateOver(now - rttMs!, now);
     if (rateBefore !== null && this.grow()) this.trial = { from, rateBefore, at: now, rtt: rttMs! };
+  }
+
+  /**
+   * Two round trips, not one: a window-limited sender's window arrives as a burst, and one round
+   * trip's span can hold parts of two of them.
+   */
+  private noteRate(now: number, rttMs: number): void {
+    const rate = this.rateOver(now - 2 * rttMs, now);
+    if (rate !== null) this.rates.push({ at: now, rate });
+    while (this.rates.length > 0 && this.rates[0]!.at < now - RATE_MEMORY_RTTS * rttMs) this.rates.shift();
+    if (this.rates.length === 0) return;
+    const peak = Math.max(...this.rates.map((r) => r.rate));
+    this.bdpCap = Math.max(this.settings.initialWindow, BDP_HEADROOM * peak * rttMs);
   }
 
   /** Bytes per ms that arrived between `from` and `to`, from the samples kept; null without enough history. */
@@ -217,7 +247,7 @@ export class WindowTuner implements BudgetMember {
   }
 
   private grow(): boolean {
-    const next = Math.min(this.window * 2, this.settings.maxWindow);
+    const next = Math.floor(Math.min(this.window * 2, this.settings.maxWindow, this.bdpCap));
     if (next <= this.window) return false;
     const extra = next - Math.max(this.window, this.held);
     if (extra > 0 && !this.budget.fits(extra)) return false;
