@@ -62,6 +62,8 @@ const STALLS_BEFORE_SHRINKING = 3;
  * arrival rate of the last RATE_MEMORY_RTTS round trips, times the least round trip seen.
  */
 const BDP_HEADROOM = 2;
+/** The smallest growth worth a trial, as a factor of the window. */
+const MIN_GROWTH_STEP = 1.25;
 const RATE_MEMORY_RTTS = 10;
 
 /**
@@ -88,7 +90,7 @@ export class WindowTuner implements BudgetMember {
   /** The local socket was backed up: the next epoch refills what was withheld (see judgeEpoch). */
   private refilling = false;
   /** A growth on trial (see judgeTrial). */
-  private trial: { from: number; rateBefore: number; at: number; rtt: number } | null = null;
+  private trial: { from: number; to: number; rateBefore: number; at: number; rtt: number } | null = null;
   private growthsInVain = 0;
   private growthPinned = false;
   private growthPaid = false;
@@ -197,7 +199,7 @@ export class WindowTuner implements BudgetMember {
     }
     const from = this.window;
     const rateBefore = this.rateOver(now - rttMs!, now);
-    if (rateBefore !== null && this.grow()) this.trial = { from, rateBefore, at: now, rtt: rttMs! };
+    if (rateBefore !== null && this.grow()) this.trial = { from, to: this.window, rateBefore, at: now, rtt: rttMs! };
   }
 
   /**
@@ -238,7 +240,9 @@ export class WindowTuner implements BudgetMember {
     if (!backedUp && now - trial.at < 2 * trial.rtt) return;
     this.trial = null;
     const after = backedUp ? null : this.rateOver(now - trial.rtt, now);
-    if (after !== null && after >= GROWTH_MUST_GAIN * trial.rateBefore) {
+    // A doubling must gain a quarter; a smaller step (held down by the BDP bound) in proportion.
+    const mustGain = 1 + (GROWTH_MUST_GAIN - 1) * (trial.to / trial.from - 1);
+    if (after !== null && after >= mustGain * trial.rateBefore) {
       if (++this.growthsPaid >= TRIALS_TO_TRUST) this.growthPaid = true;
       return;
     }
@@ -248,6 +252,8 @@ export class WindowTuner implements BudgetMember {
 
   private grow(): boolean {
     const next = Math.floor(Math.min(this.window * 2, this.settings.maxWindow, this.bdpCap));
+    // Steps too small to tell from noise wait for the rate, and with it the bound, to rise.
+    if (next < this.window * MIN_GROWTH_STEP && next < this.settings.maxWindow) return false;
     if (next <= this.window) return false;
     const extra = next - Math.max(this.window, this.held);
     if (extra > 0 && !this.budget.fits(extra)) return false;
