@@ -14,8 +14,8 @@ export interface FlowSettings {
 
 /**
  * Every byte of credit can end up waiting in sshd when the path stalls, and OpenSSH's sshd pays
- * for that backlog with CPU that grows with its square: 1.6 s at 8 MiB with the client stalled,
- * 10 s at 15 MiB, against 0.05 s at 4 MiB (bench/sshd-credit.ts; see BDP_HEADROOM in
+ * for that backlog with CPU that grows with its square: 1.4–1.6 s at 8 MiB with the client
+ * stalled, over 10 s at 15 MiB, against 0.05–0.09 s at 4 MiB (bench/sshd-credit.ts; see BDP_HEADROOM in
  * window-tuner.ts). 8 MiB still carries 80 MB/s at 100 ms; TUNNELVISION_MAX_WINDOW raises it, up
  * to 15 MiB (OpenSSH 8.9+ misbehaves from 16 MiB on: bench/RESULTS.md, "Window sizes against sshd").
  */

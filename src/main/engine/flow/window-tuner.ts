@@ -56,15 +56,16 @@ const STALLS_BEFORE_SHRINKING = 3;
  * sender, and there it costs. OpenSSH's sshd (9.2 measured; HPN-SSH's sshbuf.c dates it to 8.9)
  * reads a channel's source as far as the credit reaches, into a buffer that grows by one read at a
  * time and is copied whole at each step, so its CPU rises with the square of that backlog: with
- * the client not reading, 0.05 s at 4 MiB of credit, 1.5 s at 8 MiB, 10 s at 15 MiB, seconds in
- * which it sends nothing (bench/RESULTS.md, "What large windows cost sshd"). So, as BBR bounds what
- * it keeps in flight, a window grows to at most this many bandwidth-delay products: the highest
- * arrival rate of the last RATE_MEMORY_RTTS round trips, times the least round trip seen.
+ * the client not reading, 0.05–0.09 s at 4 MiB of credit, 1.4–1.6 s at 8 MiB, over 10 s at
+ * 15 MiB, seconds in which it sends nothing (bench/RESULTS.md, "What large windows cost sshd").
+ * So, as BBR bounds what it keeps in flight, a window grows to at most this many bandwidth-delay
+ * products: the highest arrival rate of the last RATE_MEMORY_RTTS round trips, times the least
+ * round trip seen.
  */
 const BDP_HEADROOM = 2;
+const RATE_MEMORY_RTTS = 10;
 /** The smallest growth worth a trial, as a factor of the window. */
 const MIN_GROWTH_STEP = 1.25;
-const RATE_MEMORY_RTTS = 10;
 
 /**
  * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
@@ -72,8 +73,8 @@ const RATE_MEMORY_RTTS = 10;
  *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
  * - nothing is granted while the local socket is backed up, so the bytes this channel can make
  *   us hold are bounded by its window; a reader that keeps backing up halves it;
- * - the window doubles, up to maxWindow and as the budget allows, while the sender is
- *   window-limited and the local reader keeps up;
+ * - the window doubles, up to maxWindow, twice the path's bandwidth-delay product (BDP_HEADROOM)
+ *   and as the budget allows, while the sender is window-limited and the local reader keeps up;
  * - when the budget is tight, it shrinks back towards an even share (not below minWindow).
  */
 export class WindowTuner implements BudgetMember {
