@@ -5,7 +5,8 @@
  * the flow-control seam, as the engine does), then the client stops reading its socket, as a
  * stalled network, a suspended laptop or a frozen process would. sshd then reads the source as far
  * as the credit reaches; the figure is the CPU its session processes spend in the next
- * BENCH_HOLD_MS (default 6000) and their RSS at the end.
+ * BENCH_HOLD_MS (default 6000) and their RSS at the end. A row that reads the whole hold was
+ * still burning when it ended (15 MiB over a 12 s hold: 10.4 s).
  *
  * Measured on OpenSSH 9.2: the cost rises with the square of the credit beyond what the socket
  * buffers take (bench/RESULTS.md, "What large windows cost sshd"). OpenSSH's own client holds
@@ -68,18 +69,20 @@ for (const credit of credits) {
     client.forwardOut('127.0.0.1', 0, '127.0.0.1', sourcePort, (err, ch) => (err ? reject(err) : resolve(ch))),
   );
   const pids = (await sshd.sessionPids()).filter((pid) => !before.has(pid));
+  if (pids.length === 0) throw new Error('no sshd session process found for the connection');
   // Stop reading first, so the credit below is not spent into this process instead.
   const socket = (client as unknown as { _sock: NodeJS.ReadableStream })._sock;
   socket.pause();
-  grantWindow(channel, bytes - receiveWindow(channel));
   const cpuBefore = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  grantWindow(channel, bytes - receiveWindow(channel));
   await new Promise((r) => setTimeout(r, holdMs));
   const cpu = pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
   const rss = Math.max(...pids.map(rssMiB));
   console.log([credit, String(cpu), rss.toFixed(0)].map((c) => c.padEnd(16)).join(''));
   client.end();
   socket.resume();
-  await new Promise((r) => setTimeout(r, 300));
+  // The next row starts once this session's processes are gone, not while they still burn CPU.
+  while ((await sshd.sessionPids()).some((pid) => pids.includes(pid))) await new Promise((r) => setTimeout(r, 100));
 }
 source.close();
 await sshd.dispose();

@@ -52,18 +52,23 @@ export interface WanSample {
 export type WanResults = Map<number, Map<string, Map<WanFigure, WanSample[]>>>;
 
 /**
- * CPU (user + system) that `pids` have used so far, in ms; a process already gone counts 0.
+ * CPU (user + system) that `pids` have used so far, in ms; a process already gone counts 0, all
+ * of them gone is an error.
  * /proc counts in clock ticks, USER_HZ, which is 100 on Linux whatever the kernel's HZ.
  */
 async function cpuMs(pids: number[]): Promise<number> {
   let ticks = 0;
+  let alive = 0;
   for (const pid of pids) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
     if (stat === null) continue;
+    alive++;
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     ticks += Number(fields[11]) + Number(fields[12]);
   }
+  // A client that reconnected is served by a session we do not know: say so, rather than print 0.
+  if (alive === 0) throw new Error(`its sshd session (${pids.join(', ')}) is gone: did it reconnect?`);
   return ticks * 10;
 }
 

@@ -76,7 +76,7 @@ export class FlowControl {
 
   /**
    * Takes over the receive window of `channel`, whose data is piped into `sink`. Call it after
-   * the pipe is set up. `rttMs` gives the session's current round trip (null while unknown: the
+   * the pipe is set up. `rttMs` gives the session's smallest round trip (null while unknown: the
    * window then stays at its opening size). Returns null, leaving ssh2's own flow control in
    * charge, if ssh2's internals are not what the seam expects; `onProblem` hears why, once.
    */
