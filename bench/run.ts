@@ -5,13 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
 import { formatWan, runWan, wanSettingsFromEnv } from './wan.js';
 import { median, open, openSocks, startTcpEcho, waitListening, writeAndEnd } from './net.js';
+import { cpuMs } from './proc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MB ?? 128) * 1024 * 1024;
@@ -129,8 +129,9 @@ interface Setup {
 /** CPU seconds (user + system) a process has used so far, from /proc (10 ms clock ticks). */
 function cpuSeconds(pid: number | null): number {
   if (pid === null) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const ms = cpuMs(pid);
+  if (ms === null) throw new Error(`process ${pid} is gone`);
+  return ms / 1000;
 }
 
 async function loopback(sshd: Sshd, keys: ClientKeys): Promise<void> {

@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { readFile } from 'node:fs/promises';
 import { ProfileStore } from '../src/main/store/profile-store.js';
 import { newSavedProfile } from '../src/shared/saved-profile.js';
 import { CLI } from '../test/helpers/cli.js';
 import { knownHostsFor, profileFor } from '../test/helpers/fixtures.js';
 import { makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { cpuMs, rssMiB } from './proc.js';
 import { WsClient } from '../test/helpers/ws-client.js';
 
 const TUNNELS = Number(process.env.TUNNELS ?? 200);
@@ -21,10 +21,10 @@ const IDLE_SETTLE_MS = 20_000;
 const IDLE_WINDOW_MS = 30_000;
 
 async function procStats(pid: number): Promise<{ rssMb: number; cpuTicks: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-  return { rssMb: rssKb / 1024, cpuTicks: Number(stat[11]) + Number(stat[12]) };
+  const rssMb = rssMiB(pid);
+  const ms = cpuMs(pid);
+  if (rssMb === null || ms === null) throw new Error(`process ${pid} is gone`);
+  return { rssMb, cpuTicks: ms / 10 };
 }
 
 async function main(): Promise<void> {

@@ -18,27 +18,13 @@ import { Client, type ClientChannel } from 'ssh2';
 import { grantWindow, receiveWindow } from '../src/main/engine/flow/ssh2-seam.js';
 import { parseByteSize } from '../src/main/engine/flow/flow-control.js';
 import { makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { cpuMs, rssMiB } from './proc.js';
 
 const credits = (process.env.BENCH_CREDITS ?? '2M,4M,6M,8M,10M,15M').split(',');
 const holdMs = Number(process.env.BENCH_HOLD_MS ?? 6000);
 
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
-function rssMiB(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
+/** The session's processes together; one that is gone counts 0. */
+const sessionCpuMs = (pids: number[]): number => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 
 const keys = await makeClientKeys();
 const sshd = await Sshd.start({ authorizedKeys: keys.authorizedKeys, config: ['LogLevel ERROR'] });
@@ -73,11 +59,11 @@ for (const credit of credits) {
   // Stop reading first, so the credit below is not spent into this process instead.
   const socket = (client as unknown as { _sock: NodeJS.ReadableStream })._sock;
   socket.pause();
-  const cpuBefore = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpuBefore = sessionCpuMs(pids);
   grantWindow(channel, bytes - receiveWindow(channel));
   await new Promise((r) => setTimeout(r, holdMs));
-  const cpu = pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
-  const rss = Math.max(...pids.map(rssMiB));
+  const cpu = sessionCpuMs(pids) - cpuBefore;
+  const rss = Math.max(...pids.map((pid) => rssMiB(pid) ?? 0));
   console.log([credit, String(cpu), rss.toFixed(0)].map((c) => c.padEnd(16)).join(''));
   client.end();
   socket.resume();

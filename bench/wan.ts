@@ -10,13 +10,13 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
 import { median, open, openSocks, waitListening, writeAndEnd } from './net.js';
+import { cpuMs } from './proc.js';
 
 export interface WanOptions {
   sshd: Sshd;
@@ -51,25 +51,12 @@ export interface WanSample {
 /** results[rtt][client][figure] = one sample per round. */
 export type WanResults = Map<number, Map<string, Map<WanFigure, WanSample[]>>>;
 
-/**
- * CPU (user + system) that `pids` have used so far, in ms; a process already gone counts 0, all
- * of them gone is an error.
- * /proc counts in clock ticks, USER_HZ, which is 100 on Linux whatever the kernel's HZ.
- */
-async function cpuMs(pids: number[]): Promise<number> {
-  let ticks = 0;
-  let alive = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-    if (stat === null) continue;
-    alive++;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
+/** CPU that `pids` have used so far, in ms; a process already gone counts 0, all of them gone is an error. */
+function sessionCpuMs(pids: number[]): number {
+  const alive = pids.map(cpuMs).filter((ms): ms is number => ms !== null);
   // A client that reconnected is served by a session we do not know: say so, rather than print 0.
-  if (alive === 0) throw new Error(`its sshd session (${pids.join(', ')}) is gone: did it reconnect?`);
-  return ticks * 10;
+  if (alive.length === 0) throw new Error(`its sshd session (${pids.join(', ')}) is gone: did it reconnect?`);
+  return alive.reduce((a, b) => a + b, 0);
 }
 
 async function listen(onConnection: (s: Socket) => void): Promise<number> {
@@ -198,9 +185,9 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         const order = round % 2 === 0 ? running : [...running].reverse();
         for (const c of order) {
           try {
-            const cpuBefore = await cpuMs(c.sshdPids);
+            const cpuBefore = sessionCpuMs(c.sshdPids);
             const mbps = await run(c, f);
-            byClient.get(c.name)!.get(f)!.push({ mbps, sshdCpuMs: (await cpuMs(c.sshdPids)) - cpuBefore });
+            byClient.get(c.name)!.get(f)!.push({ mbps, sshdCpuMs: sessionCpuMs(c.sshdPids) - cpuBefore });
           } catch (err) {
             for (const r of running) await r.stop();
             line.stop();

@@ -8,13 +8,13 @@
  *     process RSS, and whether all 64 MiB arrive once the reader resumes.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { startEchoServer } from '../test/helpers/servers.js';
 import { freePort, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { rssMiB } from './proc.js';
 
 const MiB = 1024 * 1024;
 const BYTES = 64 * MiB;
@@ -60,13 +60,7 @@ function open(port: number): Promise<Socket> {
 /** The sshd processes serving sessions now, and their RSS in MiB. */
 function sshdSessionsRss(): number[] {
   const pids = execFileSync('pgrep', ['-f', 'sshd: root'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  return pids.map((pid) => {
-    try {
-      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-    } catch {
-      return 0;
-    }
-  });
+  return pids.map((pid) => rssMiB(Number(pid)) ?? 0);
 }
 
 const results: string[] = [];
