@@ -23,3 +23,11 @@ export function rssMiB(pid: number): number | null {
     return null;
   }
 }
+
+/** Jiffies the whole machine has spent busy and in all, over all cores (/proc/stat's first line). */
+export function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // idle and iowait
+  return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+}

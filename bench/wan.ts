@@ -16,7 +16,7 @@ import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
 import { median, open, openSocks, waitListening, writeAndEnd } from './net.js';
-import { cpuMs } from './proc.js';
+import { cpuMs, machineTicks } from './proc.js';
 
 export interface WanOptions {
   sshd: Sshd;
@@ -43,10 +43,16 @@ export function wanSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { rtts
 
 export const WAN_FIGURES = ['download -L', 'download -D', 'download -R', 'upload -L', 'upload -D', 'upload -R'] as const;
 export type WanFigure = (typeof WAN_FIGURES)[number];
-/** One transfer: its rate, and the CPU its sshd session process(es) spent on it. */
+/**
+ * One transfer: its rate, the CPU its sshd session process(es) and its client spent on it, and how
+ * busy the whole machine was meanwhile (0-1 over all cores): near 1, every process of the rig
+ * competes for CPU and the figure measures CPU per byte more than the path.
+ */
 export interface WanSample {
   mbps: number;
   sshdCpuMs: number;
+  clientCpuMs: number;
+  machineBusy: number;
 }
 /** results[rtt][client][figure] = one sample per round. */
 export type WanResults = Map<number, Map<string, Map<WanFigure, WanSample[]>>>;
@@ -130,6 +136,8 @@ interface Client {
   ports: Ports;
   /** The sshd processes serving this client's connection: what it costs the server. */
   sshdPids: number[];
+  /** The client's own process (ssh, or tunnelvision up). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -152,12 +160,12 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
       if (c.openssh) {
         const child = spawn('ssh', [...base.slice(1), ...fwd], { stdio: 'ignore' });
         await Promise.all(Object.values(ports).map(waitListening));
-        running.push({ name: c.name, ports, sshdPids: await newSessions(), stop: async () => void child.kill() });
+        running.push({ name: c.name, ports, sshdPids: await newSessions(), pid: child.pid!, stop: async () => void child.kill() });
       } else {
         const tv = new CliTunnel([...base, ...fwd], { env: { ...process.env, SSH_AUTH_SOCK: '', ...c.env }, ...(c.cli ? { cli: c.cli } : {}) });
         await tv.waitFor((e) => e.event === 'state' && e.state === 'up');
         await Promise.all(Object.values(ports).map(waitListening));
-        running.push({ name: c.name, ports, sshdPids: await newSessions(), stop: async () => void (await tv.stop()) });
+        running.push({ name: c.name, ports, sshdPids: await newSessions(), pid: tv.child.pid!, stop: async () => void (await tv.stop()) });
       }
     }
     const byClient = new Map(running.map((c) => [c.name, new Map(WAN_FIGURES.map((f) => [f, [] as WanSample[]]))]));
@@ -185,9 +193,17 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         const order = round % 2 === 0 ? running : [...running].reverse();
         for (const c of order) {
           try {
-            const cpuBefore = sessionCpuMs(c.sshdPids);
+            const sshdBefore = sessionCpuMs(c.sshdPids);
+            const clientBefore = cpuMs(c.pid) ?? 0;
+            const machineBefore = machineTicks();
             const mbps = await run(c, f);
-            byClient.get(c.name)!.get(f)!.push({ mbps, sshdCpuMs: sessionCpuMs(c.sshdPids) - cpuBefore });
+            const machine = machineTicks();
+            byClient.get(c.name)!.get(f)!.push({
+              mbps,
+              sshdCpuMs: sessionCpuMs(c.sshdPids) - sshdBefore,
+              clientCpuMs: (cpuMs(c.pid) ?? 0) - clientBefore,
+              machineBusy: (machine.busy - machineBefore.busy) / Math.max(1, machine.total - machineBefore.total),
+            });
           } catch (err) {
             for (const r of running) await r.stop();
             line.stop();
@@ -198,7 +214,8 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
       // Single rounds are logged too: at short round trips they can be bimodal, which a median hides.
       const figuresOfRound = figures.map((f) => {
         const last = running.map((c) => byClient.get(c.name)!.get(f)!.at(-1)!);
-        return `${f} ${last.map((x) => x.mbps.toFixed(0)).join('/')} (sshd ${last.map((x) => x.sshdCpuMs).join('/')} ms)`;
+        const each = (pick: (x: WanSample) => string): string => last.map(pick).join('/');
+        return `${f} ${each((x) => x.mbps.toFixed(0))} (sshd ${each((x) => String(x.sshdCpuMs))} ms, client ${each((x) => String(x.clientCpuMs))} ms, machine ${each((x) => (100 * x.machineBusy).toFixed(0))} % busy)`;
       });
       log(`wan ${rtt} ms: round ${round + 1}/${rounds} (MB/s, ${running.map((c) => c.name).join('/')}): ${figuresOfRound.join(', ')}`);
     }
@@ -237,16 +254,20 @@ export function formatWan(results: WanResults, bytes: number, rounds: number): s
       out.push(row([`${rtt} ms`, f, ...m.map((x) => x.toFixed(1)), ...m.slice(1).map((x) => `${(x / m[0]!).toFixed(2)}×`)]));
     }
   }
-  out.push(`\nsshd CPU per transfer (its session processes, user + system), medians and worst, ms`);
-  out.push(row(['rtt', 'figure', ...names]));
-  for (const [rtt, byClient] of results) {
-    for (const f of figuresRun(byClient)) {
-      const cells = names.map((n) => {
-        const ms = byClient.get(n)!.get(f)!.map((x) => x.sshdCpuMs);
-        return `${median(ms)} (${Math.max(...ms)})`;
-      });
-      out.push(row([`${rtt} ms`, f, ...cells]));
+  const cpuTable = (title: string, cell: (samples: WanSample[]) => string): void => {
+    out.push(`\n${title}`);
+    out.push(row(['rtt', 'figure', ...names]));
+    for (const [rtt, byClient] of results) {
+      for (const f of figuresRun(byClient)) out.push(row([`${rtt} ms`, f, ...names.map((n) => cell(byClient.get(n)!.get(f)!))]));
     }
-  }
+  };
+  cpuTable('sshd CPU per transfer (its session processes, user + system), medians and worst, ms', (samples) => {
+    const ms = samples.map((x) => x.sshdCpuMs);
+    return `${median(ms)} (${Math.max(...ms)})`;
+  });
+  // A machine near 100 % busy is the limit, not the path: the client's CPU per byte then decides.
+  cpuTable('client CPU per transfer, ms, and the whole machine busy meanwhile (all cores), medians', (samples) => {
+    return `${median(samples.map((x) => x.clientCpuMs))} (${(100 * median(samples.map((x) => x.machineBusy))).toFixed(0)} %)`;
+  });
   return out.join('\n');
 }

@@ -203,6 +203,22 @@ describe('receive window: auto-tuning', () => {
     expect([...windows].every((w) => w <= 4 * MiB)).toBe(true); // never past one doubling
   });
 
+  it('keeps a growth whose gain shows late, as on a busy machine where the sender skips a round trip now and then', async () => {
+    // A window-limited sender that sends nothing every third round trip (its machine busy) and
+    // catches up in the next. A trial judged on one round trip, two after the growth, sees no
+    // gain when it lands on the skipped one.
+    const t = setup({ maxWindow: 8 * MiB });
+    const windows = [t.handle.stats().window];
+    for (let i = 0; i < 80; i++) {
+      if (i % 3 !== 2) t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+      await settle();
+      t.advance(50);
+      t.channel.deliverAdjusts();
+      if (t.handle.stats().window !== windows.at(-1)) windows.push(t.handle.stats().window);
+    }
+    expect(windows.at(-1)).toBe(8 * MiB);
+  });
+
   it('a reader that backs up and drains is not window-limited: the refill after a drain is no evidence', async () => {
     const t = setup();
     const seen = new Set<string>();
