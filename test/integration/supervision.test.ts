@@ -250,7 +250,11 @@ describe('supervision against real sshd', () => {
     profile.keepalive = { interval: 1, countMax: 3 };
     const tunnel = new Tunnel('t', profile, { latencyIntervalMs: 3000 });
     track(tunnel);
+    // At session start the loop times a few round trips of its own, for window tuning; it says
+    // when it is done, and from then on it should ping no more.
+    const startSamples = new Promise<string>((resolve) => tunnel.on('log', (line) => /timed at start/.test(line.message) && resolve(line.message)));
     await tunnel.start();
+    expect(await startSamples).toMatch(/^round trip \d+\.\d ms \(the smallest of 4 timed at start\)/);
     // Every SSH ping (ssh2's keepalive and the latency loop's own) goes through protocol.ping;
     // the latency loop's come from measureRoundTrip, which the call stack names.
     const protocol = (tunnel as unknown as { session: { client: { _protocol: { ping: () => void } } } }).session.client._protocol;

@@ -67,6 +67,8 @@ const LOG_LINES_KEPT = 500;
 const DEFAULT_HOLD_MS = 10_000;
 // One keepalive round trip per tunnel every 15 s: cheap enough for hundreds of tunnels.
 const DEFAULT_LATENCY_INTERVAL_MS = 15_000;
+/** Round trips timed at session start, a quarter second apart (see watchHealth). */
+const START_SAMPLES = 4;
 const REACHABILITY_POLL_MS = 500;
 /** A forward that worked this long before failing again is restarted without extra delay. */
 const FORWARD_STABLE_MS = 60_000;
@@ -503,18 +505,21 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       const recent = session.lastRoundTrip;
       if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
       else {
+        // Counted now: `first` is false by the time the loop below looks again.
+        const samples = first ? START_SAMPLES : 1;
         void (async () => {
           // At session start a few samples, a quarter second apart: window tuning takes the
           // smallest, and one alone is often inflated: by a busy machine, or by sshd's Nagle
           // (without a pty it leaves TCP_NODELAY off, so a reply written while its previous
-          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 51 ms).
-          for (let i = 0; i < (first ? 4 : 1); i++) {
+          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 43-51 ms).
+          for (let i = 0; i < samples; i++) {
             if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250).unref());
             const ms = await measureRoundTrip(session.client);
             if (ms === null || this.session !== session) return;
             session.noteRoundTrip(ms);
             this.latencyMs = Math.round(ms * 10) / 10;
           }
+          if (samples > 1) this.log('debug', `round trip ${session.minRoundTripMs!.toFixed(1)} ms (the smallest of ${samples} timed at start): receive windows are tuned by it`);
         })();
       }
       first = false;
