@@ -24,10 +24,11 @@ export function rssMiB(pid: number): number | null {
   }
 }
 
-/** Jiffies the whole machine has spent busy and in all, over all cores (/proc/stat's first line). */
+/** Ticks the whole machine has spent busy and in all, over all cores (/proc/stat's first line). */
 export function machineTicks(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  // idle and iowait
-  return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+  // user nice system idle iowait irq softirq steal (guest and guest_nice are inside user and nice).
+  const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user! + nice! + system! + irq + softirq;
+  // Steal is time the hypervisor gave away: neither our work nor idle.
+  return { busy, total: busy + idle! + iowait + steal };
 }

@@ -65,6 +65,12 @@ function sessionCpuMs(pids: number[]): number {
   return alive.reduce((a, b) => a + b, 0);
 }
 
+function clientCpuMs(c: Client): number {
+  const ms = cpuMs(c.pid);
+  if (ms === null) throw new Error(`the client process ${c.pid} is gone`);
+  return ms;
+}
+
 async function listen(onConnection: (s: Socket) => void): Promise<number> {
   const server = createServer({ allowHalfOpen: true }, (s) => {
     s.on('error', () => undefined);
@@ -194,14 +200,14 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
         for (const c of order) {
           try {
             const sshdBefore = sessionCpuMs(c.sshdPids);
-            const clientBefore = cpuMs(c.pid) ?? 0;
+            const clientBefore = clientCpuMs(c);
             const machineBefore = machineTicks();
             const mbps = await run(c, f);
             const machine = machineTicks();
             byClient.get(c.name)!.get(f)!.push({
               mbps,
               sshdCpuMs: sessionCpuMs(c.sshdPids) - sshdBefore,
-              clientCpuMs: (cpuMs(c.pid) ?? 0) - clientBefore,
+              clientCpuMs: clientCpuMs(c) - clientBefore,
               machineBusy: (machine.busy - machineBefore.busy) / Math.max(1, machine.total - machineBefore.total),
             });
           } catch (err) {

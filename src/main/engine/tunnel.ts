@@ -503,7 +503,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       // Half an interval of slack, because the keepalive and this loop run on the same period
       // and whichever fires first would otherwise always win.
       const recent = session.lastRoundTrip;
-      if (recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
+      // Not at start: one keepalive is no substitute for the samples window tuning takes then.
+      if (!first && recent && Date.now() - recent.at < latencyEvery * 1.5) this.latencyMs = Math.round(recent.ms * 10) / 10;
       else {
         // Counted now: `first` is false by the time the loop below looks again.
         const samples = first ? START_SAMPLES : 1;
@@ -511,15 +512,17 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
           // At session start a few samples, a quarter second apart: window tuning takes the
           // smallest, and one alone is often inflated: by a busy machine, or by sshd's Nagle
           // (without a pty it leaves TCP_NODELAY off, so a reply written while its previous
-          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 43-51 ms).
+          // segment waits for our delayed ACK is held up to 40 ms; seen on loopback as 42-51 ms).
+          let least = Infinity;
           for (let i = 0; i < samples; i++) {
             if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250).unref());
             const ms = await measureRoundTrip(session.client);
             if (ms === null || this.session !== session) return;
             session.noteRoundTrip(ms);
             this.latencyMs = Math.round(ms * 10) / 10;
+            least = Math.min(least, ms);
           }
-          if (samples > 1) this.log('debug', `round trip ${session.minRoundTripMs!.toFixed(1)} ms (the smallest of ${samples} timed at start): receive windows are tuned by it`);
+          if (samples > 1) this.log('debug', `round trip ${least.toFixed(1)} ms (the smallest of ${samples} timed at start): receive windows are tuned by it`);
         })();
       }
       first = false;

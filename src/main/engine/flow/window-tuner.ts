@@ -42,17 +42,16 @@ const LIMITED_WITHIN_RTTS = 4;
 const BUFFERED_COST = 2;
 /**
  * A growth must raise the arrival rate by this much. The round trip the growth test relies on can
- * read far too high (sshd without a pty leaves Nagle on: keepalives read ~47 ms on loopback), and
+ * read far too high (sshd without a pty leaves Nagle on: single pings read 42–51 ms on loopback), and
  * a window grown on such a path brings nothing and costs: -R downloads on loopback stalled with
  * 4 MiB windows and more (bench/RESULTS.md).
  */
 const GROWTH_MUST_GAIN = 1.25;
 /** Growths that must pay, one after another, before the path counts as window-limited. */
 const TRIALS_TO_TRUST = 2;
-/**
- * How long a trial may take to pay, in round trips: it passes as soon as its gain shows (two round
- * trips at the earliest), and fails only after this many.
- */
+/** A trial is judged from this many round trips after its growth (see judgeTrial)... */
+const TRIAL_MIN_RTTS = 2;
+/** ...and fails only after this many. */
 const TRIAL_MAX_RTTS = 4;
 /** Back-ups of the local socket, with the window never the limit in between, before it halves. */
 const STALLS_BEFORE_SHRINKING = 3;
@@ -246,22 +245,27 @@ export class WindowTuner implements BudgetMember {
    * The first growths of a channel are on trial: the arrival rate since the first round trip after
    * the growth (which still runs on the old credit) must rise by a quarter over the rate of the two
    * round trips before it, or the growth is undone; twice in vain and this channel stops growing.
-   * A trial passes as soon as the gain shows and fails only after TRIAL_MAX_RTTS: at 10 ms the rate
-   * of a single round trip is mostly noise (reads come in bursts, a busy machine skips a beat), and
-   * trials judged on one failed and pinned channels at 2 MiB that 4-8 MiB windows made 1.3x faster
-   * (bench/RESULTS.md, "Fifth pass"). Once TRIALS_TO_TRUST growths paid, the path is taken to be
-   * window-limited and later ones need no trial. A backed-up reader ends a trial in vain.
+   * A trial passes as soon as the gain shows (from TRIAL_MIN_RTTS on) and fails only after
+   * TRIAL_MAX_RTTS: at 10 ms the rate of a single round trip is mostly noise (reads come in bursts,
+   * a busy machine skips a beat), and trials judged on one pinned most channels at 2 MiB where
+   * 8 MiB windows were faster (bench/RESULTS.md, "Fifth pass"). The price: a growth that brings
+   * nothing can pass on one catch-up burst; the BDP bound still holds it. Once TRIALS_TO_TRUST
+   * growths paid, the path is taken to be window-limited and later ones need no trial. A
+   * backed-up reader ends a trial in vain.
    */
   private judgeTrial(now: number, backedUp: boolean): void {
     const trial = this.trial;
     if (trial === null) return;
     const elapsed = now - trial.at;
-    if (!backedUp && elapsed < 2 * trial.rtt) return;
-    const after = backedUp ? null : this.rateOver(trial.at + trial.rtt, now);
-    // A doubling must gain a quarter; a smaller step (held down by the BDP bound) in proportion.
-    const mustGain = 1 + (GROWTH_MUST_GAIN - 1) * (trial.to / trial.from - 1);
-    const paid = after !== null && after >= mustGain * trial.rateBefore;
-    if (!paid && !backedUp && elapsed < TRIAL_MAX_RTTS * trial.rtt) return;
+    let paid = false;
+    if (!backedUp) {
+      if (elapsed < TRIAL_MIN_RTTS * trial.rtt) return;
+      const after = this.rateOver(trial.at + trial.rtt, now);
+      // A doubling must gain a quarter; a smaller step (held down by the BDP bound) in proportion.
+      const mustGain = 1 + (GROWTH_MUST_GAIN - 1) * (trial.to / trial.from - 1);
+      paid = after !== null && after >= mustGain * trial.rateBefore;
+      if (!paid && elapsed < TRIAL_MAX_RTTS * trial.rtt) return;
+    }
     this.trial = null;
     if (paid) {
       if (++this.growthsPaid >= TRIALS_TO_TRUST) this.growthPaid = true;
