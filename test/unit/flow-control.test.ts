@@ -170,6 +170,18 @@ describe('receive window: auto-tuning', () => {
     expect(shrinking).toEqual([...shrinking].sort((a, b) => b - a));
   });
 
+  it('ramps up a doubling per two round trips from the first: a young channel does not wait for more history', async () => {
+    // Each growth waits for a round trip of arrivals to judge by and for the one before to show its
+    // gain; at 100 ms the ramp from 2 MiB is half of a 64 MiB transfer, so every round trip counts.
+    const t = setup({ maxWindow: 8 * MiB });
+    const windows: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await roundTrip(t);
+      windows.push(t.handle.stats().window / MiB);
+    }
+    expect(windows).toEqual([2, 4, 4, 8, 8, 8]);
+  });
+
   it('does not grow without a round trip to judge by, nor when the window is not the limit', async () => {
     const unknown = setup({ rtt: null });
     for (let i = 0; i < 8; i++) await roundTrip(unknown);

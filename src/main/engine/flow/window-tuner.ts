@@ -49,8 +49,11 @@ const BUFFERED_COST = 2;
 const GROWTH_MUST_GAIN = 1.25;
 /** Growths that must pay, one after another, before the path counts as window-limited. */
 const TRIALS_TO_TRUST = 2;
-/** A trial is judged from this many round trips after its growth (see judgeTrial)... */
-const TRIAL_MIN_RTTS = 2;
+/**
+ * A trial is judged from this many round trips after its growth (see judgeTrial): the new
+ * credit's first bytes arrive a round trip after it, and half a round trip of them shows a gain...
+ */
+const TRIAL_MIN_RTTS = 1.5;
 /** ...and fails only after this many. */
 const TRIAL_MAX_RTTS = 4;
 /** Back-ups of the local socket, with the window never the limit in between, before it halves. */
@@ -212,7 +215,10 @@ export class WindowTuner implements BudgetMember {
       return;
     }
     const from = this.window;
-    const rateBefore = this.rateOver(now - 2 * rttMs!, now);
+    // Over two round trips, or what history there is if it covers one (a young channel's first
+    // growth need not wait a second round trip for it).
+    const since = Math.max(now - 2 * rttMs!, this.samples[0]!.at);
+    const rateBefore = now - since >= rttMs! ? this.rateOver(since, now) : null;
     if (rateBefore !== null && this.grow()) this.trial = { from, to: this.window, rateBefore, at: now, rtt: rttMs! };
   }
 
@@ -244,7 +250,8 @@ export class WindowTuner implements BudgetMember {
   /**
    * The first growths of a channel are on trial: the arrival rate since the first round trip after
    * the growth (which still runs on the old credit) must rise by a quarter over the rate of the two
-   * round trips before it, or the growth is undone; twice in vain and this channel stops growing.
+   * round trips before it (or the one a young channel has), or the growth is undone; twice in vain
+   * and this channel stops growing.
    * A trial passes as soon as the gain shows (from TRIAL_MIN_RTTS on) and fails only after
    * TRIAL_MAX_RTTS: at 10 ms the rate of a single round trip is mostly noise (reads come in bursts,
    * a busy machine skips a beat), and trials judged on one pinned most channels at 2 MiB where
