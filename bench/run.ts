@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { cpus } from 'node:os';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
-import { freePort, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
+import { freePorts, makeClientKeys, Sshd, type ClientKeys } from '../test/helpers/sshd.js';
 import { formatWan, runWan, wanSettingsFromEnv } from './wan.js';
 import { median, open, openSocks, startTcpEcho, waitListening, writeAndEnd } from './net.js';
 import { cpuMs } from './proc.js';
@@ -142,7 +142,7 @@ async function loopback(sshd: Sshd, keys: ClientKeys): Promise<void> {
 
   const setups: Setup[] = [{ name: 'direct', sinkPort: sink, echoPort: echo, remoteSinkPort: sink, socksPort: null, pid: null, stop: async () => undefined }];
   const forwardArgs = async (): Promise<{ ports: Omit<Setup, 'name' | 'stop' | 'pid'>; args: string[] }> => {
-    const [sinkPort, echoPort, remoteSinkPort, socksPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [sinkPort, echoPort, remoteSinkPort, socksPort] = (await freePorts(4)) as [number, number, number, number];
     const args = [...(CIPHER ? ['-c', CIPHER] : []), '-L', `${sinkPort}:127.0.0.1:${sink}`, '-L', `${echoPort}:127.0.0.1:${echo}`, '-R', `${remoteSinkPort}:127.0.0.1:${sink}`, '-D', String(socksPort)];
     return { ports: { sinkPort, echoPort, remoteSinkPort, socksPort }, args };
   };

@@ -14,7 +14,7 @@ import { createServer, type Socket } from 'node:net';
 import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
-import { freePort, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
+import { freePorts, type ClientKeys, type Sshd } from '../test/helpers/sshd.js';
 import { median, open, openSocks, waitListening, writeAndEnd } from './net.js';
 import { cpuMs, machineTicks } from './proc.js';
 
@@ -161,7 +161,8 @@ export async function runWan(options: WanOptions, log: (line: string) => void = 
     for (const c of clients) {
       const sessionsBefore = new Set(await sshd.sessionPids());
       const newSessions = async (): Promise<number[]> => (await sshd.sessionPids()).filter((pid) => !sessionsBefore.has(pid));
-      const ports: Ports = { down: await freePort(), up: await freePort(), socks: await freePort(), rDown: await freePort(), rUp: await freePort() };
+      const [down, up, socks, rDown, rUp] = (await freePorts(5)) as [number, number, number, number, number];
+      const ports: Ports = { down, up, socks, rDown, rUp };
       const fwd = ['-L', `${ports.down}:127.0.0.1:${source}`, '-L', `${ports.up}:127.0.0.1:${sink}`, '-D', String(ports.socks), '-R', `${ports.rDown}:127.0.0.1:${sink}`, '-R', `${ports.rUp}:127.0.0.1:${source}`];
       if (c.openssh) {
         const child = spawn('ssh', [...base.slice(1), ...fwd], { stdio: 'ignore' });

@@ -13,7 +13,7 @@ import { CliTunnel } from '../test/helpers/cli.js';
 import { startDelayLine } from '../test/helpers/delay-line.js';
 import { knownHostsFor, sshArgsFor } from '../test/helpers/fixtures.js';
 import { startEchoServer } from '../test/helpers/servers.js';
-import { freePort, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
+import { freePorts, makeClientKeys, Sshd } from '../test/helpers/sshd.js';
 import { rssMiB } from './proc.js';
 
 const MiB = 1024 * 1024;
@@ -65,8 +65,7 @@ function sshdSessionsRss(): number[] {
 
 const results: string[] = [];
 for (const w of windows) {
-  const down = await freePort();
-  const ping = await freePort();
+  const [down, ping] = (await freePorts(2)) as [number, number];
   const tv = new CliTunnel([...base, '-L', `${down}:127.0.0.1:${sourcePort}`, '-L', `${ping}:127.0.0.1:${echo.port}`], {
     env: { ...process.env, SSH_AUTH_SOCK: '', TUNNELVISION_MAX_WINDOW: w },
   });

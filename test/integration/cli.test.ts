@@ -7,15 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { CliTunnel, runCli } from '../helpers/cli.js';
 import { knownHostsFor, sshArgsFor } from '../helpers/fixtures.js';
 import { echoRoundTrip, sha256 } from '../helpers/servers.js';
-import { freePort } from '../helpers/sshd.js';
+import { freePort, freePorts } from '../helpers/sshd.js';
 import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
 const fx = useSshdWithEcho();
 
 /** `up --json` with one -L and one -R forward to the echo server behind the real sshd. */
 async function upWithLocalAndRemote(): Promise<{ cli: CliTunnel; localPort: number; remotePort: number }> {
-  const localPort = await freePort();
-  const remotePort = await freePort();
+  const [localPort, remotePort] = (await freePorts(2)) as [number, number];
   const cli = new CliTunnel([
     ...sshArgsFor(fx.sshd, fx.keys, fx.knownHosts),
     '-L', `${localPort}:127.0.0.1:${fx.echo.port}`,

@@ -7,7 +7,7 @@ import { Backoff } from '../../src/main/engine/backoff.js';
 import { knownHostsFor, profileFor } from '../helpers/fixtures.js';
 import { echoRoundTrip, sha256, waitFor, type Closable } from '../helpers/servers.js';
 import { socksExchange } from '../helpers/socks-client.js';
-import { freePort, listeningSocketCount, Sshd } from '../helpers/sshd.js';
+import { freePort, freePorts, listeningSocketCount, Sshd } from '../helpers/sshd.js';
 import { useSshdWithEcho } from '../helpers/sshd-fixture.js';
 
 // sshd's own MaxStartups default: past 10 unauthenticated connections it drops new ones at random.
@@ -67,7 +67,7 @@ describe('faults and load', () => {
 
   it('a 3×3 chain of alternating -L/-R forwards copies data byte-identically', async () => {
     // 3 tunnels × (L, R, L): each hop hands the stream to the next listener, like OpenSSH's forwarding.sh.
-    const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
+    const ports = await freePorts(10);
     const forwards = [] as ReturnType<typeof profileFor>['forwards'][];
     for (let t = 0; t < 3; t++) {
       const f: ReturnType<typeof profileFor>['forwards'] = [];
