@@ -237,11 +237,17 @@ export class WindowTuner implements BudgetMember {
 
   /** Bytes per ms that arrived between `from` and `to`, from the samples kept; null without enough history. */
   private rateOver(from: number, to: number): number | null {
+    // From the newest back, as far as `from` only: a trial asks at every decision while it runs,
+    // and a scan of all 4,096 samples each time would put that on the hot path.
     let first: { at: number; arrived: number } | null = null;
     let last: { at: number; arrived: number } | null = null;
-    for (const sample of this.samples) {
-      if (sample.at <= from) first = sample;
-      if (sample.at <= to) last = sample;
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      const sample = this.samples[i]!;
+      if (last === null && sample.at <= to) last = sample;
+      if (sample.at <= from) {
+        first = sample;
+        break;
+      }
     }
     if (first === null || last === null || last.at - first.at <= 0) return null;
     return (last.arrived - first.arrived) / (last.at - first.at);
