@@ -73,9 +73,15 @@ export class CliTunnel {
     }
   }
 
-  /** The first stats event emitted after `since` events with the given predicate. */
+  /** The first stats event that matches, of those emitted so far or to come. */
   async waitForStats(pred: (e: CliEvent) => boolean, timeoutMs = 10_000): Promise<CliEvent> {
     return this.waitFor((e) => e.event === 'stats' && pred(e), timeoutMs);
+  }
+
+  /** The next stats event to be emitted: what the tunnel reports from now on. */
+  async nextStats(timeoutMs = 10_000): Promise<CliEvent> {
+    const seen = this.events.length;
+    return this.waitFor((e) => e.event === 'stats' && this.events.indexOf(e) >= seen, timeoutMs);
   }
 
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

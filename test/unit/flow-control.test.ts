@@ -256,6 +256,44 @@ describe('receive window: auto-tuning', () => {
     expect([...seen]).toEqual(['2 MiB, not limited']);
   });
 
+  it('a slow reader whose socket takes several windows at once after a drain is still not reported window-limited', async () => {
+    // Linux reopens a full receive buffer only once half of it is free: a 1 MB/s reader's socket
+    // stays backed up for seconds, then takes megabytes at once. For those few round trips the
+    // window is the limit, but what limits the user is the reader.
+    const t = setup();
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      t.sink.stalled = true;
+      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+      await settle();
+      t.advance(3000);
+      t.sink.release();
+      for (let r = 0; r < 4; r++) {
+        await roundTrip(t, 1);
+        seen.add(t.handle.stats().windowLimited ? 'limited' : 'not limited');
+      }
+    }
+    expect([...seen]).toEqual(['not limited']);
+    // A reader that keeps up from then on: the window is the limit once it has for a while.
+    for (let r = 0; r < 60; r++) await roundTrip(t);
+    expect(t.handle.stats().windowLimited).toBe(true);
+  });
+
+  it('a fast reader whose socket backs up for a moment now and then is still reported window-limited', async () => {
+    const t = setup();
+    for (let r = 0; r < 40; r++) {
+      t.sink.stalled = r % 4 === 0;
+      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+      await settle();
+      t.advance(2);
+      t.sink.release();
+      await settle();
+      t.advance(48);
+      t.channel.deliverAdjusts();
+    }
+    expect(t.handle.stats().windowLimited).toBe(true);
+  });
+
   it('grows to no more than twice what the path carries per round trip, even while growth pays', async () => {
     // A path whose rate rises on its own for a while (a warming TCP connection, a machine getting
     // idle), then settles at 4 MiB per 50 ms round trip. Growth trials see the rate rise and pay,

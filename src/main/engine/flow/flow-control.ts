@@ -27,8 +27,6 @@ const TOP_UP_AFTER_PACKETS = 3;
 const MIN_WINDOW_PACKETS = 8;
 /** Decisions per window's worth consumed within one burst of reads (see attach). */
 const MID_BURST_CHECKS = 8;
-/** windowLimited is reported only while it is this fresh: an idle channel is not limited. */
-const LIMITED_FRESH_MS = 2000;
 
 /** What the dashboard shows of one channel's flow control. */
 export interface ChannelFlowStats {
@@ -152,7 +150,7 @@ export class FlowControl {
     sink.once('close', detach);
     check();
     return {
-      stats: (now = this.clock()) => ({ window: tuner.window, windowLimited: tuner.windowLimited && now - tuner.judgedAt < LIMITED_FRESH_MS }),
+      stats: (now = this.clock()) => ({ window: tuner.window, windowLimited: tuner.limitedAt(now) }),
       detach,
     };
   }

@@ -32,6 +32,20 @@ export interface TunerSettings {
  * trip right after a growth (the new credit is still on its way) and a round trip measured low.
  */
 const LIMITED_WITHIN_RTTS = 4;
+/** A window-limited judgement is reported only while it is this fresh: an idle channel is not limited. */
+const LIMITED_FRESH_MS = 2000;
+/**
+ * ...and only once the local reader has kept up for this long. A slow reader's socket drains in
+ * bursts (Linux reopens a full receive buffer only once half of it is free), and for the few
+ * milliseconds until it is full again the window is the limit; the user's limit is still the reader.
+ */
+const READER_QUIET_MS = 2000;
+/**
+ * The reader counts as the limit when it held the channel up for a round trip or longer, and at
+ * least this long: a fast reader's socket backs up for a moment now and then (a busy machine, a
+ * GC pause), which costs the path little.
+ */
+const READER_STALL_MIN_MS = 20;
 /**
  * What a buffered byte costs in memory: ssh2 hands out 32 KiB payloads that are often slices of a
  * 64 KiB read buffer, which stays alive with them. Counting buffered bytes twice keeps what a
@@ -91,9 +105,13 @@ export class WindowTuner implements BudgetMember {
   /** The window this channel aims to keep open. */
   window: number;
   /** Whether the last window's worth arrived as fast as the window allows (see LIMITED_WITHIN_RTTS). */
-  windowLimited = false;
+  private windowLimited = false;
   /** When windowLimited was last judged. */
-  judgedAt: number;
+  private judgedAt: number;
+  /** Since when the local reader has been behind (its socket backed up, or bytes waiting for it), or null. */
+  private readerBehindSince: number | null = null;
+  /** When the reader last stopped being behind after holding the channel up long enough to count. */
+  private readerLimitedAt = -Infinity;
   private consumed = 0;
   private epoch: { at: number; arrived: number };
   private held: number;
@@ -128,6 +146,11 @@ export class WindowTuner implements BudgetMember {
     return this.held;
   }
 
+  /** Whether the window limits this channel now, as the dashboard reports it (see READER_QUIET_MS). */
+  limitedAt(now: number): boolean {
+    return this.windowLimited && now - this.judgedAt < LIMITED_FRESH_MS && now - this.readerLimitedAt >= READER_QUIET_MS;
+  }
+
   /** `n` bytes went from the channel to the local socket. */
   consume(n: number): void {
     this.consumed += n;
@@ -143,6 +166,7 @@ export class WindowTuner implements BudgetMember {
     else this.samples.push({ at: now, arrived });
     if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, MAX_SAMPLES / 2);
     this.judgeTrial(now, view.sinkBackedUp);
+    this.noteReader(now, view, rttMs);
     if (view.sinkBackedUp) {
       // The local reader is the limit: time spent waiting for it says nothing about the path, and
       // a window larger than the reader needs only piles bytes up here. (Growth can be fooled at
@@ -169,6 +193,15 @@ export class WindowTuner implements BudgetMember {
     // below ssh2's opening window, so a hundred stalled readers cannot take the machine's memory.
     if (this.budget.over) this.shrinkTo(this.budget.share);
     return this.topUp(view);
+  }
+
+  private noteReader(now: number, view: ChannelView, rttMs: number | null): void {
+    if (view.sinkBackedUp || view.buffered + view.sinkBacklog > this.window / 4) {
+      this.readerBehindSince ??= now;
+    } else if (this.readerBehindSince !== null) {
+      if (now - this.readerBehindSince >= Math.max(READER_STALL_MIN_MS, rttMs ?? 0)) this.readerLimitedAt = now;
+      this.readerBehindSince = null;
+    }
   }
 
   /**
