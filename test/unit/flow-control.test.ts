@@ -2,7 +2,7 @@ import { Duplex, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FlowControl, configureFlowFromEnv, parseByteSize } from '../../src/main/engine/flow/index.js';
 import { WindowBudget } from '../../src/main/engine/flow/window-budget.js';
-import { WindowTuner } from '../../src/main/engine/flow/window-tuner.js';
+import { WindowTuner, type FlowPath } from '../../src/main/engine/flow/window-tuner.js';
 
 const MiB = 1024 * 1024;
 const PACKET = 32 * 1024;
@@ -67,20 +67,21 @@ class FakeSink extends Writable {
   }
 }
 
-function setup(options: { maxWindow?: number; budget?: number; rtt?: number | null; flow?: FlowControl } = {}) {
-  let now = 0;
-  const flow = options.flow ?? new FlowControl({ maxWindow: options.maxWindow ?? 16 * MiB, budget: options.budget ?? 256 * MiB }, () => now);
+function setup(options: { maxWindow?: number; budget?: number; rtt?: number | null; flow?: FlowControl; path?: FlowPath; clock?: { now: number } } = {}) {
+  const clock = options.clock ?? { now: 0 };
+  const flow = options.flow ?? new FlowControl({ maxWindow: options.maxWindow ?? 16 * MiB, budget: options.budget ?? 256 * MiB }, () => clock.now);
   const channel = new FakeChannel();
   const sink = new FakeSink();
   channel.pipe(sink);
-  const rtt = options.rtt === undefined ? 50 : options.rtt;
-  const handle = flow.attach(channel, sink, () => rtt)!;
+  const path = options.path ?? { minRoundTripMs: options.rtt === undefined ? 50 : options.rtt, learnedWindow: 0 };
+  const handle = flow.attach(channel, sink, path)!;
   return {
     flow,
     channel,
     sink,
     handle,
-    advance: (ms: number) => (now += ms),
+    path,
+    advance: (ms: number) => (clock.now += ms),
     /** Bytes the channel may make us hold now: credit the server holds, plus what sits here. */
     held: () => channel.incoming.window + channel.readableLength + sink.writableLength,
   };
@@ -180,6 +181,50 @@ describe('receive window: auto-tuning', () => {
       windows.push(t.handle.stats().window / MiB);
     }
     expect(windows).toEqual([2, 4, 4, 8, 8, 8]);
+  });
+
+  it('a new channel starts at the window the session\'s earlier channels grew to, its credit granted at once', async () => {
+    const clock = { now: 0 };
+    const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 256 * MiB }, () => clock.now);
+    const first = setup({ flow, clock });
+    for (let i = 0; i < 6; i++) await roundTrip(first);
+    expect(first.handle.stats().window).toBe(8 * MiB);
+    expect(first.path.learnedWindow).toBe(8 * MiB);
+
+    const second = setup({ flow, clock, path: first.path });
+    expect(second.handle.stats().window).toBe(8 * MiB);
+    // ssh2 opened it with 2 MiB of credit; the rest goes out before the first byte arrives.
+    expect(second.channel.adjusts).toEqual([6 * MiB]);
+    expect(await roundTrip(second)).toBe(2 * MiB);
+    expect(await roundTrip(second)).toBe(8 * MiB);
+    expect(second.held()).toBeLessThanOrEqual(8 * MiB);
+
+    // Another session knows nothing of this path yet.
+    const elsewhere = setup({ flow, clock });
+    expect(elsewhere.handle.stats().window).toBe(2 * MiB);
+    expect(elsewhere.channel.adjusts).toEqual([]);
+  });
+
+  it('a new channel starts at no more than the budget has room for, and a growth in vain lowers where the next one starts', async () => {
+    const clock = { now: 0 };
+    const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 12 * MiB }, () => clock.now);
+    const path: FlowPath = { minRoundTripMs: 50, learnedWindow: 8 * MiB };
+    const holder = setup({ flow, clock, path });
+    expect(holder.handle.stats().window).toBe(8 * MiB);
+    const squeezed = setup({ flow, clock, path });
+    expect(squeezed.handle.stats().window).toBe(2 * MiB);
+    holder.handle.detach();
+
+    // The path carries 2 MiB per round trip whatever the window: a growth to 4 MiB brings nothing.
+    for (let i = 0; i < 12; i++) {
+      squeezed.channel.serverSends(2 * MiB);
+      await settle();
+      squeezed.advance(50);
+      squeezed.channel.deliverAdjusts();
+    }
+    expect(squeezed.handle.stats().window).toBe(2 * MiB);
+    expect(path.learnedWindow).toBe(2 * MiB);
+    expect(setup({ flow, clock, path }).handle.stats().window).toBe(2 * MiB);
   });
 
   it('does not grow without a round trip to judge by, nor when the window is not the limit', async () => {
@@ -396,7 +441,7 @@ describe('receive window: the process-wide budget', () => {
 
   it('WindowTuner.shrinkTo halves towards the share and never goes below its minimum', () => {
     const budget = new WindowBudget(64 * MiB);
-    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0);
+    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0, { minRoundTripMs: 50, learnedWindow: 0 });
     tuner.window = 16 * MiB;
     tuner.shrinkTo(3 * MiB);
     expect(tuner.window).toBe(8 * MiB);
@@ -428,7 +473,7 @@ describe('flow settings and the seam guard', () => {
     const channel = new FakeChannel() as unknown as Record<string, unknown> & Duplex;
     delete channel.incoming;
     const problems: string[] = [];
-    expect(flow.attach(channel, new FakeSink(), () => 50, (why) => problems.push(why))).toBeNull();
+    expect(flow.attach(channel, new FakeSink(), { minRoundTripMs: 50, learnedWindow: 0 }, (why) => problems.push(why))).toBeNull();
     expect(problems).toEqual(['receive windows are not tuned (ssh2 changed: channel.incoming.window is missing)']);
     expect(flow.budget.channels).toBe(0);
   });

@@ -261,6 +261,8 @@ export class SshSession extends EventEmitter<SessionEvents> {
    * busy machine or a full SSH stream adds to single samples. Receive windows are tuned by it.
    */
   minRoundTripMs: number | null = null;
+  /** The window this session's channels showed its path to need, where new ones start (kept by flow control: FlowPath). */
+  learnedWindow = 0;
 
   noteRoundTrip(ms: number): void {
     if (ms > 0 && (this.minRoundTripMs === null || ms < this.minRoundTripMs)) this.minRoundTripMs = ms;

@@ -1,7 +1,7 @@
 import type { Duplex, Writable } from 'node:stream';
 import { grantWindow, takeOverWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
 import { WindowBudget } from './window-budget.js';
-import { WindowTuner, type ChannelView } from './window-tuner.js';
+import { WindowTuner, type ChannelView, type FlowPath } from './window-tuner.js';
 
 const MiB = 1024 * 1024;
 
@@ -74,11 +74,12 @@ export class FlowControl {
 
   /**
    * Takes over the receive window of `channel`, whose data is piped into `sink`. Call it after
-   * the pipe is set up. `rttMs` gives the session's smallest round trip (null while unknown: the
-   * window then stays at its opening size). Returns null, leaving ssh2's own flow control in
-   * charge, if ssh2's internals are not what the seam expects; `onProblem` hears why, once.
+   * the pipe is set up. `path` is the session the channel belongs to (see FlowPath): its round
+   * trip, and the window its channels learned, where this one starts. Returns null, leaving ssh2's
+   * own flow control in charge, if ssh2's internals are not what the seam expects; `onProblem`
+   * hears why, once.
    */
-  attach(channel: Duplex, sink: Writable, rttMs: () => number | null, onProblem?: (why: string) => void): ChannelFlow | null {
+  attach(channel: Duplex, sink: Writable, path: FlowPath, onProblem?: (why: string) => void): ChannelFlow | null {
     const problem = this.disabledBecause ?? (seamProblem(channel) === null ? null : `ssh2 changed: ${seamProblem(channel)} is missing`);
     if (problem !== null) {
       if (!this.warned) onProblem?.(`receive windows are not tuned (${problem})`);
@@ -91,7 +92,7 @@ export class FlowControl {
       minWindow: MIN_WINDOW_PACKETS * this.packetSize,
       topUpAfter: TOP_UP_AFTER_PACKETS * this.packetSize,
     };
-    const tuner = new WindowTuner(settings, this.budget, this.clock());
+    const tuner = new WindowTuner(settings, this.budget, this.clock(), path);
     let attached = true;
     /** Consumed since the last decision. */
     let sinceCheck = 0;
@@ -104,7 +105,7 @@ export class FlowControl {
     const check = (): void => {
       if (!attached) return;
       sinceCheck = 0;
-      const grant = tuner.decide(this.clock(), view(), rttMs());
+      const grant = tuner.decide(this.clock(), view(), path.minRoundTripMs);
       if (grant > 0) grantWindow(channel, grant);
     };
     // One decision per burst: a socket read yields several packets, each a 'data' event, and an
