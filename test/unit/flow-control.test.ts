@@ -73,7 +73,7 @@ function setup(options: { maxWindow?: number; budget?: number; rtt?: number | nu
   const channel = new FakeChannel();
   const sink = new FakeSink();
   channel.pipe(sink);
-  const path = options.path ?? { minRoundTripMs: options.rtt === undefined ? 50 : options.rtt, learnedWindow: 0 };
+  const path = options.path ?? { minRoundTripMs: options.rtt === undefined ? 50 : options.rtt, learned: null };
   const handle = flow.attach(channel, sink, path)!;
   return {
     flow,
@@ -189,7 +189,7 @@ describe('receive window: auto-tuning', () => {
     const first = setup({ flow, clock });
     for (let i = 0; i < 6; i++) await roundTrip(first);
     expect(first.handle.stats().window).toBe(8 * MiB);
-    expect(first.path.learnedWindow).toBe(8 * MiB);
+    expect(first.path.learned?.window).toBe(8 * MiB);
 
     const second = setup({ flow, clock, path: first.path });
     expect(second.handle.stats().window).toBe(8 * MiB);
@@ -208,7 +208,7 @@ describe('receive window: auto-tuning', () => {
   it('a new channel starts at no more than the budget has room for, and a growth in vain lowers where the next one starts', async () => {
     const clock = { now: 0 };
     const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 12 * MiB }, () => clock.now);
-    const path: FlowPath = { minRoundTripMs: 50, learnedWindow: 8 * MiB };
+    const path: FlowPath = { minRoundTripMs: 50, learned: { window: 8 * MiB, rate: (8 * MiB) / 50 } };
     const holder = setup({ flow, clock, path });
     expect(holder.handle.stats().window).toBe(8 * MiB);
     const squeezed = setup({ flow, clock, path });
@@ -223,8 +223,18 @@ describe('receive window: auto-tuning', () => {
       squeezed.channel.deliverAdjusts();
     }
     expect(squeezed.handle.stats().window).toBe(2 * MiB);
-    expect(path.learnedWindow).toBe(2 * MiB);
+    expect(path.learned?.window).toBe(2 * MiB);
     expect(setup({ flow, clock, path }).handle.stats().window).toBe(2 * MiB);
+  });
+
+  it('a new channel starts within the path\'s bandwidth-delay product under the round trip known now', async () => {
+    // Learned while only the session's first ping was known: on loopback it reads 42 ms for 0.6.
+    const path = { minRoundTripMs: 42, learned: { window: 8 * MiB, rate: (8 * MiB) / 42 } };
+    expect(setup({ path }).handle.stats().window).toBe(8 * MiB);
+    path.minRoundTripMs = 0.6;
+    expect(setup({ path }).handle.stats().window).toBe(2 * MiB);
+    path.minRoundTripMs = 14;
+    expect(setup({ path }).handle.stats().window).toBe(Math.floor((2 * 14 * 8 * MiB) / 42));
   });
 
   it('does not grow without a round trip to judge by, nor when the window is not the limit', async () => {
@@ -441,7 +451,7 @@ describe('receive window: the process-wide budget', () => {
 
   it('WindowTuner.shrinkTo halves towards the share and never goes below its minimum', () => {
     const budget = new WindowBudget(64 * MiB);
-    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0, { minRoundTripMs: 50, learnedWindow: 0 });
+    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0, { minRoundTripMs: 50, learned: null });
     tuner.window = 16 * MiB;
     tuner.shrinkTo(3 * MiB);
     expect(tuner.window).toBe(8 * MiB);
@@ -473,7 +483,7 @@ describe('flow settings and the seam guard', () => {
     const channel = new FakeChannel() as unknown as Record<string, unknown> & Duplex;
     delete channel.incoming;
     const problems: string[] = [];
-    expect(flow.attach(channel, new FakeSink(), { minRoundTripMs: 50, learnedWindow: 0 }, (why) => problems.push(why))).toBeNull();
+    expect(flow.attach(channel, new FakeSink(), { minRoundTripMs: 50, learned: null }, (why) => problems.push(why))).toBeNull();
     expect(problems).toEqual(['receive windows are not tuned (ssh2 changed: channel.incoming.window is missing)']);
     expect(flow.budget.channels).toBe(0);
   });

@@ -21,8 +21,15 @@ export interface ChannelView {
 export interface FlowPath {
   /** The session's smallest timed round trip in ms; null while unknown (windows then stay at their opening size). */
   readonly minRoundTripMs: number | null;
-  /** The window this session's channels last showed the path to need (0: none yet). Flow control keeps it. */
-  learnedWindow: number;
+  /** What this session's channels showed the path to need, kept by flow control; null: nothing yet. */
+  learned: LearnedPath | null;
+}
+
+export interface LearnedPath {
+  /** The window growth last paid at. */
+  window: number;
+  /** The highest arrival rate seen meanwhile, in bytes per ms: the bound on where a channel starts. */
+  rate: number;
 }
 
 export interface TunerSettings {
@@ -143,11 +150,13 @@ export class WindowTuner implements BudgetMember {
   private stalls = 0;
   /** Arrival rates (bytes per ms, each over two round trips) at recent epochs, for the BDP bound. */
   private readonly rates: { at: number; rate: number }[] = [];
+  /** The highest of those rates so far: what this channel tells the session's later ones (see learned). */
+  private peakRate = 0;
   /** The bound on growth that BDP_HEADROOM sets. Until a rate is known: one doubling, no more. */
   private bdpCap: number;
 
   constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number, private readonly path: FlowPath) {
-    const learned = Math.min(path.learnedWindow, settings.maxWindow);
+    const learned = WindowTuner.learnedStart(settings, path);
     // The credit beyond ssh2's opening window goes out with the first decision.
     const start = learned > settings.initialWindow && budget.fits(learned - settings.initialWindow) ? learned : settings.initialWindow;
     this.window = start;
@@ -156,6 +165,16 @@ export class WindowTuner implements BudgetMember {
     this.epoch = { at: now, arrived: 0 };
     this.judgedAt = now;
     budget.join(this);
+  }
+
+  /**
+   * Where a channel on `path` starts: the window learned there, within the BDP bound under the
+   * round trip known now. A window learned while only the session's first ping was known (on
+   * loopback it reads 42 ms for 0.6) is not carried over to channels that know better.
+   */
+  private static learnedStart(settings: TunerSettings, path: FlowPath): number {
+    if (path.learned === null || path.minRoundTripMs === null) return settings.initialWindow;
+    return Math.floor(Math.min(path.learned.window, settings.maxWindow, BDP_HEADROOM * path.learned.rate * path.minRoundTripMs));
   }
 
   get reserved(): number {
@@ -281,6 +300,7 @@ export class WindowTuner implements BudgetMember {
     while (this.rates.length > 0 && this.rates[0]!.at < now - RATE_MEMORY_RTTS * rttMs) this.rates.shift();
     if (this.rates.length === 0) return;
     const peak = Math.max(...this.rates.map((r) => r.rate));
+    this.peakRate = Math.max(this.peakRate, peak);
     this.bdpCap = Math.max(this.settings.initialWindow, BDP_HEADROOM * peak * rttMs);
   }
 
@@ -336,7 +356,8 @@ export class WindowTuner implements BudgetMember {
     }
     // The path did not carry more (a reader that backed up says nothing about it): the next
     // channel need not start above what this one went back to.
-    if (!backedUp) this.path.learnedWindow = Math.min(this.path.learnedWindow, trial.from);
+    const learned = this.path.learned;
+    if (!backedUp && learned !== null && learned.window > trial.from) this.path.learned = { ...learned, window: trial.from };
     this.window = Math.min(this.window, trial.from);
     if (++this.growthsInVain >= 2) this.growthPinned = true;
   }
@@ -355,7 +376,8 @@ export class WindowTuner implements BudgetMember {
 
   /** A window shown to pay on this path: where the session's next channels start. */
   private learned(window: number): void {
-    this.path.learnedWindow = Math.max(this.path.learnedWindow, window);
+    const before = this.path.learned;
+    this.path.learned = { window: Math.max(before?.window ?? 0, window), rate: Math.max(before?.rate ?? 0, this.peakRate) };
   }
 
   shrinkTo(share: number): void {
