@@ -2,6 +2,7 @@ import { Duplex, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FlowControl, configureFlowFromEnv, parseByteSize } from '../../src/main/engine/flow/index.js';
 import { WindowBudget } from '../../src/main/engine/flow/window-budget.js';
+import { PathMemory } from '../../src/main/engine/flow/path-memory.js';
 import { WindowTuner, type FlowPath } from '../../src/main/engine/flow/window-tuner.js';
 
 const MiB = 1024 * 1024;
@@ -73,7 +74,7 @@ function setup(options: { maxWindow?: number; budget?: number; rtt?: number | nu
   const channel = new FakeChannel();
   const sink = new FakeSink();
   channel.pipe(sink);
-  const path = options.path ?? { minRoundTripMs: options.rtt === undefined ? 50 : options.rtt, learned: null };
+  const path = options.path ?? { minRoundTripMs: options.rtt === undefined ? 50 : options.rtt };
   const handle = flow.attach(channel, sink, path)!;
   return {
     flow,
@@ -183,58 +184,85 @@ describe('receive window: auto-tuning', () => {
     expect(windows).toEqual([2, 4, 4, 8, 8, 8]);
   });
 
-  it('a new channel starts at the window the session\'s earlier channels grew to, its credit granted at once', async () => {
+  /** A channel on `path` grown to 8 MiB by a window-limited sender, then closed. */
+  async function learnOn(flow: FlowControl, clock: { now: number }, path: { minRoundTripMs: number | null }): Promise<void> {
+    const first = setup({ flow, clock, path });
+    for (let i = 0; i < 6; i++) await roundTrip(first, path.minRoundTripMs ?? 50);
+    expect(first.handle.stats().window).toBe(8 * MiB);
+    first.handle.detach();
+  }
+
+  it('a new channel starts at the window the session\'s earlier channels grew to, shared among those open, its credit granted at once', async () => {
     const clock = { now: 0 };
     const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 256 * MiB }, () => clock.now);
-    const first = setup({ flow, clock });
-    for (let i = 0; i < 6; i++) await roundTrip(first);
-    expect(first.handle.stats().window).toBe(8 * MiB);
-    expect(first.path.learned?.window).toBe(8 * MiB);
+    const path = { minRoundTripMs: 50 };
+    await learnOn(flow, clock, path);
 
-    const second = setup({ flow, clock, path: first.path });
+    const second = setup({ flow, clock, path });
     expect(second.handle.stats().window).toBe(8 * MiB);
     // ssh2 opened it with 2 MiB of credit; the rest goes out before the first byte arrives.
     expect(second.channel.adjusts).toEqual([6 * MiB]);
     expect(await roundTrip(second)).toBe(2 * MiB);
     expect(await roundTrip(second)).toBe(8 * MiB);
     expect(second.held()).toBeLessThanOrEqual(8 * MiB);
-
-    // Another session knows nothing of this path yet.
+    // Channels open together share the path, and the window learned on it.
+    expect(setup({ flow, clock, path }).handle.stats().window).toBe(4 * MiB);
+    // Another session knows nothing of this path.
     const elsewhere = setup({ flow, clock });
     expect(elsewhere.handle.stats().window).toBe(2 * MiB);
     expect(elsewhere.channel.adjusts).toEqual([]);
   });
 
-  it('a new channel starts at no more than the budget has room for, and a growth in vain lowers where the next one starts', async () => {
+  it('a new channel starts within the budget\'s room, squeezing no one; a growth in vain lowers where the next one starts', async () => {
     const clock = { now: 0 };
-    const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 12 * MiB }, () => clock.now);
-    const path: FlowPath = { minRoundTripMs: 50, learned: { window: 8 * MiB, rate: (8 * MiB) / 50 } };
-    const holder = setup({ flow, clock, path });
-    expect(holder.handle.stats().window).toBe(8 * MiB);
+    const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 9 * MiB }, () => clock.now);
+    const path = { minRoundTripMs: 50 };
+    await learnOn(flow, clock, path);
+    const other = setup({ flow, clock }); // another session's channel, holding 2 MiB
     const squeezed = setup({ flow, clock, path });
     expect(squeezed.handle.stats().window).toBe(2 * MiB);
-    holder.handle.detach();
+    expect(other.handle.stats().window).toBe(2 * MiB);
+    expect(flow.budget.used).toBeLessThanOrEqual(9 * MiB);
+    other.handle.detach();
+    squeezed.handle.detach();
+    flow.configure({ budget: 256 * MiB });
 
-    // The path carries 2 MiB per round trip whatever the window: a growth to 4 MiB brings nothing.
-    for (let i = 0; i < 12; i++) {
-      squeezed.channel.serverSends(2 * MiB);
+    // Two channels open together start at half of 8 MiB; the second meets a path that carries
+    // 4 MiB per round trip whatever the window, so its growth to 8 MiB brings nothing.
+    const idle = setup({ flow, clock, path });
+    const capped = setup({ flow, clock, path });
+    expect(capped.handle.stats().window).toBe(4 * MiB);
+    let tried = false;
+    for (let i = 0; i < 16; i++) {
+      capped.channel.serverSends(4 * MiB);
       await settle();
-      squeezed.advance(50);
-      squeezed.channel.deliverAdjusts();
+      capped.advance(50);
+      capped.channel.deliverAdjusts();
+      tried ||= capped.handle.stats().window > 4 * MiB;
     }
-    expect(squeezed.handle.stats().window).toBe(2 * MiB);
-    expect(path.learned?.window).toBe(2 * MiB);
-    expect(setup({ flow, clock, path }).handle.stats().window).toBe(2 * MiB);
+    expect(tried).toBe(true);
+    expect(capped.handle.stats().window).toBe(4 * MiB);
+    idle.handle.detach();
+    capped.handle.detach();
+    expect(setup({ flow, clock, path }).handle.stats().window).toBe(4 * MiB);
   });
 
-  it('a new channel starts within the path\'s bandwidth-delay product under the round trip known now', async () => {
+  it('a new channel starts within the bandwidth-delay product under the round trip known now, and forgets after a minute', async () => {
+    const clock = { now: 0 };
+    const flow = new FlowControl({ maxWindow: 8 * MiB, budget: 256 * MiB }, () => clock.now);
     // Learned while only the session's first ping was known: on loopback it reads 42 ms for 0.6.
-    const path = { minRoundTripMs: 42, learned: { window: 8 * MiB, rate: (8 * MiB) / 42 } };
-    expect(setup({ path }).handle.stats().window).toBe(8 * MiB);
+    const path = { minRoundTripMs: 42 };
+    await learnOn(flow, clock, path);
     path.minRoundTripMs = 0.6;
-    expect(setup({ path }).handle.stats().window).toBe(2 * MiB);
-    path.minRoundTripMs = 14;
-    expect(setup({ path }).handle.stats().window).toBe(Math.floor((2 * 14 * 8 * MiB) / 42));
+    const loopback = setup({ flow, clock, path });
+    expect(loopback.handle.stats().window).toBe(2 * MiB);
+    loopback.handle.detach();
+    path.minRoundTripMs = 42;
+    const again = setup({ flow, clock, path });
+    expect(again.handle.stats().window).toBe(8 * MiB);
+    again.handle.detach();
+    clock.now += 61_000;
+    expect(setup({ flow, clock, path }).handle.stats().window).toBe(2 * MiB);
   });
 
   it('does not grow without a round trip to judge by, nor when the window is not the limit', async () => {
@@ -451,7 +479,7 @@ describe('receive window: the process-wide budget', () => {
 
   it('WindowTuner.shrinkTo halves towards the share and never goes below its minimum', () => {
     const budget = new WindowBudget(64 * MiB);
-    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0, { minRoundTripMs: 50, learned: null });
+    const tuner = new WindowTuner({ initialWindow: 2 * MiB, maxWindow: 16 * MiB, minWindow: 2 * MiB, topUpAfter: 3 * PACKET }, budget, 0, new PathMemory(), 50);
     tuner.window = 16 * MiB;
     tuner.shrinkTo(3 * MiB);
     expect(tuner.window).toBe(8 * MiB);
@@ -483,7 +511,7 @@ describe('flow settings and the seam guard', () => {
     const channel = new FakeChannel() as unknown as Record<string, unknown> & Duplex;
     delete channel.incoming;
     const problems: string[] = [];
-    expect(flow.attach(channel, new FakeSink(), { minRoundTripMs: 50, learned: null }, (why) => problems.push(why))).toBeNull();
+    expect(flow.attach(channel, new FakeSink(), { minRoundTripMs: 50 }, (why) => problems.push(why))).toBeNull();
     expect(problems).toEqual(['receive windows are not tuned (ssh2 changed: channel.incoming.window is missing)']);
     expect(flow.budget.channels).toBe(0);
   });

@@ -8,7 +8,6 @@ import { toSsh2AlgorithmList } from '../openssh/algorithms.js';
 import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
-import type { LearnedPath } from './flow/index.js';
 import { handshakeGate } from './handshake-gate.js';
 import { timeKeepalives } from './latency.js';
 import { HostKeyVerifier } from './host-key-verifier.js';
@@ -262,8 +261,6 @@ export class SshSession extends EventEmitter<SessionEvents> {
    * busy machine or a full SSH stream adds to single samples. Receive windows are tuned by it.
    */
   minRoundTripMs: number | null = null;
-  /** What this session's channels showed its path to need, where new ones start (kept by flow control: FlowPath). */
-  learned: LearnedPath | null = null;
 
   noteRoundTrip(ms: number): void {
     if (ms > 0 && (this.minRoundTripMs === null || ms < this.minRoundTripMs)) this.minRoundTripMs = ms;

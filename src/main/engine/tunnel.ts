@@ -137,7 +137,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.backoff = options.backoff ?? new Backoff();
     const flow = options.flow ?? processFlow;
     this.registry = new ConnectionRegistry((channel, sink) =>
-      flow.attach(channel, sink, this.session ?? { minRoundTripMs: null, learned: null }, (why) => this.log('warn', why)),
+      flow.attach(channel, sink, this.session ?? { minRoundTripMs: null }, (why) => this.log('warn', why)),
     );
     const ctx: ForwardContext = {
       registry: this.registry,

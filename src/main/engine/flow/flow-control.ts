@@ -1,6 +1,7 @@
 import type { Duplex, Writable } from 'node:stream';
 import { grantWindow, takeOverWindow, receiveWindow, seamProblem, ssh2WindowConstants } from './ssh2-seam.js';
 import { WindowBudget } from './window-budget.js';
+import { PathMemory } from './path-memory.js';
 import { WindowTuner, type ChannelView, type FlowPath } from './window-tuner.js';
 
 const MiB = 1024 * 1024;
@@ -53,6 +54,8 @@ export class FlowControl {
   /** Why flow control is off (ssh2 changed under us), or null. */
   readonly disabledBecause: string | null;
   private warned = false;
+  /** What each session's channels learned, for as long as the session lives. */
+  private readonly memories = new WeakMap<FlowPath, PathMemory>();
 
   constructor(settings: Partial<FlowSettings> = {}, private readonly clock: () => number = () => performance.now()) {
     const constants = ssh2WindowConstants();
@@ -74,8 +77,8 @@ export class FlowControl {
 
   /**
    * Takes over the receive window of `channel`, whose data is piped into `sink`. Call it after
-   * the pipe is set up. `path` is the session the channel belongs to (see FlowPath): its round
-   * trip, and the window its channels learned, where this one starts. Returns null, leaving ssh2's
+   * the pipe is set up. `path` is the session the channel belongs to: its round trip, and the key
+   * to what its channels learned (PathMemory), where this one starts. Returns null, leaving ssh2's
    * own flow control in charge, if ssh2's internals are not what the seam expects; `onProblem`
    * hears why, once.
    */
@@ -92,7 +95,10 @@ export class FlowControl {
       minWindow: MIN_WINDOW_PACKETS * this.packetSize,
       topUpAfter: TOP_UP_AFTER_PACKETS * this.packetSize,
     };
-    const tuner = new WindowTuner(settings, this.budget, this.clock(), path);
+    let memory = this.memories.get(path);
+    if (memory === undefined) this.memories.set(path, (memory = new PathMemory()));
+    memory.channels++;
+    const tuner = new WindowTuner(settings, this.budget, this.clock(), memory, path.minRoundTripMs);
     let attached = true;
     /** Consumed since the last decision. */
     let sinceCheck = 0;
@@ -143,6 +149,7 @@ export class FlowControl {
       channel.off('data', onData);
       sink.off('drain', check);
       tuner.release();
+      memory.channels--;
     };
     channel.on('data', onData);
     // A drained socket is the other moment credit can be due: nothing may be left to read.

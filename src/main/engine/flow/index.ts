@@ -2,7 +2,7 @@ import { TunnelError } from '../../../shared/errors.js';
 import { FlowControl, parseByteSize, type FlowSettings } from './flow-control.js';
 
 export { FlowControl, parseByteSize, DEFAULT_BUDGET, DEFAULT_MAX_WINDOW, type ChannelFlow, type ChannelFlowStats, type FlowSettings } from './flow-control.js';
-export type { FlowPath, LearnedPath } from './window-tuner.js';
+export type { FlowPath } from './window-tuner.js';
 
 /** The process-wide flow control: one budget for every tunnel in this process. */
 export const processFlow = new FlowControl();

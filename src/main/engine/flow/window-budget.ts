@@ -23,6 +23,11 @@ export class WindowBudget {
     return this.total;
   }
 
+  /** What is left before the limit (negative when over), asking no one to shrink. */
+  get room(): number {
+    return this.limit - this.total;
+  }
+
   /** More is reserved than the limit: channels should come down to an even share. */
   get over(): boolean {
     return this.total > this.limit;

@@ -1,3 +1,4 @@
+import type { PathMemory } from './path-memory.js';
 import type { BudgetMember, WindowBudget } from './window-budget.js';
 
 /** What the tuner sees of one channel at a decision point. */
@@ -12,24 +13,10 @@ export interface ChannelView {
   sinkBackedUp: boolean;
 }
 
-/**
- * What the channels of one SSH session share: its path. A new channel starts at the window earlier
- * ones showed the path to need, as TCP starts from its cached metrics, instead of climbing from
- * ssh2's 2 MiB again: a 64 MiB download at 50 ms spends a third of its time in that climb, and
- * every short download through -D (a browser's) spends all of it there.
- */
+/** The SSH session a channel belongs to, as flow control sees it (SshSession is one). */
 export interface FlowPath {
   /** The session's smallest timed round trip in ms; null while unknown (windows then stay at their opening size). */
   readonly minRoundTripMs: number | null;
-  /** What this session's channels showed the path to need, kept by flow control; null: nothing yet. */
-  learned: LearnedPath | null;
-}
-
-export interface LearnedPath {
-  /** The window growth last paid at. */
-  window: number;
-  /** The highest arrival rate seen meanwhile, in bytes per ms: the bound on where a channel starts. */
-  rate: number;
 }
 
 export interface TunerSettings {
@@ -113,6 +100,7 @@ const MAX_SAMPLES = 4096;
 
 /**
  * Receive-side flow control of one channel, as pure arithmetic (the caller moves the bytes):
+ * - it starts at ssh2's opening window, or where the session's earlier channels got (PathMemory);
  * - eager top-up: credit + buffered + backlog is kept at the window, topped up once a few
  *   packets' worth is missing, as OpenSSH does (ssh2 waits for half the window);
  * - nothing is granted while the local socket is backed up, so the bytes this channel can make
@@ -150,31 +138,27 @@ export class WindowTuner implements BudgetMember {
   private stalls = 0;
   /** Arrival rates (bytes per ms, each over two round trips) at recent epochs, for the BDP bound. */
   private readonly rates: { at: number; rate: number }[] = [];
-  /** The highest of those rates so far: what this channel tells the session's later ones (see learned). */
+  /** The highest of those rates so far: what this channel tells the session's later ones (PathMemory). */
   private peakRate = 0;
   /** The bound on growth that BDP_HEADROOM sets. Until a rate is known: one doubling, no more. */
   private bdpCap: number;
 
-  constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number, private readonly path: FlowPath) {
-    const learned = WindowTuner.learnedStart(settings, path);
+  /** `memory`: what the session's channels learned, this one counted among its open channels. */
+  constructor(private readonly settings: TunerSettings, private readonly budget: WindowBudget, now: number, private readonly memory: PathMemory, rttMs: number | null) {
+    // Where earlier channels got, within twice the bandwidth-delay product under the round trip
+    // known now: a window learned while only the session's first ping was known (on loopback it
+    // reads 42 ms for 0.6) is not carried into channels that know better. Open channels share the
+    // path, so they share the window; and it must fit the budget as it stands, squeezing no one.
     // The credit beyond ssh2's opening window goes out with the first decision.
-    const start = learned > settings.initialWindow && budget.fits(learned - settings.initialWindow) ? learned : settings.initialWindow;
-    this.window = start;
-    this.bdpCap = 2 * start;
+    const known = memory.recall(now);
+    const bound = known !== null && rttMs !== null ? BDP_HEADROOM * known.rate * rttMs : 0;
+    const learned = known === null ? 0 : Math.floor(Math.min(known.window, settings.maxWindow, bound) / Math.max(1, memory.channels));
+    this.window = learned > settings.initialWindow && learned <= budget.room ? learned : settings.initialWindow;
+    this.bdpCap = Math.max(2 * settings.initialWindow, bound);
     this.held = this.window;
     this.epoch = { at: now, arrived: 0 };
     this.judgedAt = now;
     budget.join(this);
-  }
-
-  /**
-   * Where a channel on `path` starts: the window learned there, within the BDP bound under the
-   * round trip known now. A window learned while only the session's first ping was known (on
-   * loopback it reads 42 ms for 0.6) is not carried over to channels that know better.
-   */
-  private static learnedStart(settings: TunerSettings, path: FlowPath): number {
-    if (path.learned === null || path.minRoundTripMs === null) return settings.initialWindow;
-    return Math.floor(Math.min(path.learned.window, settings.maxWindow, BDP_HEADROOM * path.learned.rate * path.minRoundTripMs));
   }
 
   get reserved(): number {
@@ -278,8 +262,9 @@ export class WindowTuner implements BudgetMember {
     if (!this.windowLimited) return;
     this.stalls = 0;
     if (this.trial !== null || this.growthPinned) return;
+    this.memory.confirm(now, this.window, this.peakRate);
     if (this.growthPaid) {
-      if (this.grow()) this.learned(this.window);
+      this.grow();
       return;
     }
     const from = this.window;
@@ -351,13 +336,12 @@ export class WindowTuner implements BudgetMember {
     this.trial = null;
     if (paid) {
       if (++this.growthsPaid >= TRIALS_TO_TRUST) this.growthPaid = true;
-      this.learned(trial.to);
+      this.memory.confirm(now, trial.to, this.peakRate);
       return;
     }
-    // The path did not carry more (a reader that backed up says nothing about it): the next
-    // channel need not start above what this one went back to.
-    const learned = this.path.learned;
-    if (!backedUp && learned !== null && learned.window > trial.from) this.path.learned = { ...learned, window: trial.from };
+    // The path did not carry more, so the session's next channels need not start above where
+    // this one goes back to; unless the reader held it up meanwhile, which says nothing of the path.
+    if (!backedUp && this.readerBehindSince === null && this.readerLimitedAt < trial.at) this.memory.lower(trial.from);
     this.window = Math.min(this.window, trial.from);
     if (++this.growthsInVain >= 2) this.growthPinned = true;
   }
@@ -372,12 +356,6 @@ export class WindowTuner implements BudgetMember {
     this.window = next;
     this.reserve(Math.max(this.held, next));
     return true;
-  }
-
-  /** A window shown to pay on this path: where the session's next channels start. */
-  private learned(window: number): void {
-    const before = this.path.learned;
-    this.path.learned = { window: Math.max(before?.window ?? 0, window), rate: Math.max(before?.rate ?? 0, this.peakRate) };
   }
 
   shrinkTo(share: number): void {
