@@ -3,7 +3,7 @@ const LEARNED_FOR_MS = 60_000;
 
 /** What a session's channels showed its path to need (see PathMemory). */
 export interface LearnedPath {
-  /** The largest window growth paid at on this path. */
+  /** The largest window a channel on this path was limited by, or grew to and gained. */
   window: number;
   /** The highest arrival rate a channel saw meanwhile, in bytes per ms: it bounds where a channel starts. */
   rate: number;
@@ -25,7 +25,7 @@ export class PathMemory {
     return this.learned !== null && now - this.learned.at <= LEARNED_FOR_MS ? this.learned : null;
   }
 
-  /** A channel carried `rate` (bytes per ms) with `window` and the window was the limit: growth to it paid. */
+  /** A channel's `window` was the limit (or a growth to it gained); `rate` is the highest it carried, in bytes per ms. */
   confirm(now: number, window: number, rate: number): void {
     if (rate <= 0) return;
     const known = this.recall(now);
