@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,37 @@ describe('tunnelvision up --json against OpenSSH', () => {
     }
     const parsed = await runCli(['parse', '--json', '--', 'ssh', '-L', '1:h:2', 'tunnel-test'], 20_000, env);
     expect(JSON.parse(parsed.stdout)).toMatchObject({ host: '127.0.0.1', port: fx.sshd.port, user: fx.sshd.user, strictHostKeyChecking: 'yes' });
+  });
+
+  it('IdentityFile and UserKnownHostsFile with % tokens are expanded per hop as ssh does: ~/.ssh/id_%r_%p, ~/.ssh/kh_%n', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tv-cli-tokens-'));
+    mkdirSync(join(home, '.ssh'));
+    copyFileSync(fx.keys.key, join(home, '.ssh', `id_${fx.sshd.user}_${fx.sshd.port}`));
+    chmodSync(join(home, '.ssh', `id_${fx.sshd.user}_${fx.sshd.port}`), 0o600);
+    copyFileSync(fx.knownHosts, join(home, '.ssh', 'kh_tokens-test'));
+    writeFileSync(join(home, '.ssh', 'config'), [
+      'Host tokens-test',
+      '  HostName 127.0.0.1',
+      `  Port ${fx.sshd.port}`,
+      `  User ${fx.sshd.user}`,
+      '  IdentityFile ~/.ssh/id_%r_%p',
+      '  IdentitiesOnly yes',
+      '  UserKnownHostsFile ~/.ssh/kh_%n',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.SSH_AUTH_SOCK;
+    const cli = new CliTunnel(['ssh', '-N', '-L', `0:127.0.0.1:${fx.echo.port}`, 'tokens-test'], { env });
+    try {
+      const up = await cli.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
+      expect(up.state, JSON.stringify(up)).toBe('up');
+      const port = (up.forwards as { allocatedPort: number }[])[0]!.allocatedPort;
+      expect((await echoRoundTrip(port, 1000)).received.length).toBe(1000);
+    } finally {
+      await cli.stop('SIGTERM');
+    }
   });
 
   it('SIGINT stops it too; autossh -M 0 command lines are accepted', async () => {

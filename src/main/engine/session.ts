@@ -5,6 +5,7 @@ import type { Channel, Client as ClientType, ClientChannel, ConnectConfig, TcpCo
 import { TunnelError } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
 import { toSsh2AlgorithmList } from '../openssh/algorithms.js';
+import { destinationTokens, expandPath } from '../openssh/path-tokens.js';
 import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
@@ -85,12 +86,18 @@ function watchTrafficForKeepalive(client: ClientType, sock: Duplex, intervalMs: 
   });
 }
 
+/** IdentityFile or UserKnownHostsFile paths for `hop`, their `~`, `%` tokens and `${VAR}`s expanded as ssh(1) does. */
+function hopPaths(option: string, paths: string[], hop: Hop, isDestination: boolean, profile: Profile): string[] {
+  const tokens = isDestination ? destinationTokens(profile, hop.user) : { typed: hop.host, host: hop.host, port: hop.port, user: hop.user, hostKeyAlias: null };
+  return paths.map((path) => expandPath(option, path, tokens));
+}
+
 function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions): HostKeyVerifier {
   const { profile } = options;
   return new HostKeyVerifier(
     { host: hop.host, port: hop.port, hop: hop.index },
     {
-      knownHostsFiles: profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS,
+      knownHostsFiles: hopPaths('UserKnownHostsFile', profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS, hop, isDestination, profile),
       globalKnownHostsFiles: profile.globalKnownHostsFiles.length > 0 ? profile.globalKnownHostsFiles : DEFAULT_GLOBAL_KNOWN_HOSTS,
       hashKnownHosts: profile.hashKnownHosts,
       strict: profile.strictHostKeyChecking,
@@ -209,7 +216,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         host: hop.host,
         port: hop.port,
         user: hop.user,
-        identityFiles: profile.identityFiles,
+        identityFiles: hopPaths('IdentityFile', profile.identityFiles, hop, isDestination, profile),
         identitiesOnly: profile.identitiesOnly,
         batchMode: profile.batchMode,
         agentSocket,

@@ -7,6 +7,7 @@ import { parseForwardSpec } from './forward-spec.js';
 import { parseTypedJumpSpec, type TypedJumpHost } from './destination.js';
 import { parseConnectPort } from './ports.js';
 import { assertSafeHostname, printable } from './hostnames.js';
+import { checkPathTokens } from './path-tokens.js';
 
 /**
  * ssh_config(5) options as given with `-o` (and, later, read from ~/.ssh/config).
@@ -40,7 +41,7 @@ export function addIdentityFile(state: OptionState, path: string, source: Identi
   const key = `${source}:${path}`;
   if (state.identityKeys.has(key)) return;
   state.identityKeys.add(key);
-  state.profile.identityFiles.push(path);
+  state.profile.identityFiles.push(checkPathTokens('IdentityFile', path));
 }
 
 export function newOptionState(profile: Profile, warnings: string[] = []): OptionState {
@@ -217,7 +218,8 @@ export function applyOption(state: OptionState, key: string, value: string): voi
     case 'port':
       return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
-      if (!state.validateOnly) addIdentityFile(state, value);
+      if (state.validateOnly) checkPathTokens(key, value);
+      else addIdentityFile(state, value);
       return;
     case 'identitiesonly':
       return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
@@ -229,7 +231,7 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       return first((p) => (p.hashKnownHosts = parseYesNo(key, value)));
     case 'userknownhostsfile':
       return first((p) => {
-        p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean);
+        p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean).map((f) => checkPathTokens(key, f));
       });
     case 'stricthostkeychecking':
       return first((p) => (p.strictHostKeyChecking = parseStrict(key, value)));
