@@ -73,24 +73,29 @@ describe('tunnelvision up --json against OpenSSH', () => {
     await expect(echoRoundTrip(remotePort, 1)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('an alias from ~/.ssh/config works as it does for ssh: HostName, Port, User, key and host-key settings from the file', async () => {
+  /**
+   * A home whose ~/.ssh/config has `Host alias` reaching the fixture's sshd with `keyAndHosts`
+   * (IdentityFile and UserKnownHostsFile lines; `prepare` puts their files in place); `up` with a -L
+   * through it must come up and echo. Returns the environment with that home.
+   */
+  async function upThroughConfig(alias: string, keyAndHosts: string[], prepare: (ssh: string) => void = () => undefined): Promise<NodeJS.ProcessEnv> {
     const home = mkdtempSync(join(tmpdir(), 'tv-cli-home-'));
     mkdirSync(join(home, '.ssh'));
+    prepare(join(home, '.ssh'));
     writeFileSync(join(home, '.ssh', 'config'), [
-      'Host tunnel-test',
+      `Host ${alias}`,
       '  HostName 127.0.0.1',
       `  Port ${fx.sshd.port}`,
       `  User ${fx.sshd.user}`,
-      `  IdentityFile ${fx.keys.key}`,
+      ...keyAndHosts.map((l) => `  ${l}`),
       '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${fx.knownHosts}`,
       '  StrictHostKeyChecking yes',
       '  BatchMode yes',
       '',
     ].join('\n'));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
     delete env.SSH_AUTH_SOCK;
-    const cli = new CliTunnel(['ssh', '-N', '-L', `0:127.0.0.1:${fx.echo.port}`, 'tunnel-test'], { env });
+    const cli = new CliTunnel(['ssh', '-N', '-L', `0:127.0.0.1:${fx.echo.port}`, alias], { env });
     try {
       const up = await cli.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
       expect(up.state, JSON.stringify(up)).toBe('up');
@@ -100,39 +105,21 @@ describe('tunnelvision up --json against OpenSSH', () => {
     } finally {
       await cli.stop('SIGTERM');
     }
+    return env;
+  }
+
+  it('an alias from ~/.ssh/config works as it does for ssh: HostName, Port, User, key and host-key settings from the file', async () => {
+    const env = await upThroughConfig('tunnel-test', [`IdentityFile ${fx.keys.key}`, `UserKnownHostsFile ${fx.knownHosts}`]);
     const parsed = await runCli(['parse', '--json', '--', 'ssh', '-L', '1:h:2', 'tunnel-test'], 20_000, env);
     expect(JSON.parse(parsed.stdout)).toMatchObject({ host: '127.0.0.1', port: fx.sshd.port, user: fx.sshd.user, strictHostKeyChecking: 'yes' });
   });
 
   it('IdentityFile and UserKnownHostsFile with % tokens are expanded per hop as ssh does: ~/.ssh/id_%r_%p, ~/.ssh/kh_%n', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'tv-cli-tokens-'));
-    mkdirSync(join(home, '.ssh'));
-    copyFileSync(fx.keys.key, join(home, '.ssh', `id_${fx.sshd.user}_${fx.sshd.port}`));
-    chmodSync(join(home, '.ssh', `id_${fx.sshd.user}_${fx.sshd.port}`), 0o600);
-    copyFileSync(fx.knownHosts, join(home, '.ssh', 'kh_tokens-test'));
-    writeFileSync(join(home, '.ssh', 'config'), [
-      'Host tokens-test',
-      '  HostName 127.0.0.1',
-      `  Port ${fx.sshd.port}`,
-      `  User ${fx.sshd.user}`,
-      '  IdentityFile ~/.ssh/id_%r_%p',
-      '  IdentitiesOnly yes',
-      '  UserKnownHostsFile ~/.ssh/kh_%n',
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    delete env.SSH_AUTH_SOCK;
-    const cli = new CliTunnel(['ssh', '-N', '-L', `0:127.0.0.1:${fx.echo.port}`, 'tokens-test'], { env });
-    try {
-      const up = await cli.waitFor((e) => e.event === 'state' && (e.state === 'up' || e.state === 'failed'));
-      expect(up.state, JSON.stringify(up)).toBe('up');
-      const port = (up.forwards as { allocatedPort: number }[])[0]!.allocatedPort;
-      expect((await echoRoundTrip(port, 1000)).received.length).toBe(1000);
-    } finally {
-      await cli.stop('SIGTERM');
-    }
+    await upThroughConfig('tokens-test', ['IdentityFile ~/.ssh/id_%r_%p', 'UserKnownHostsFile ~/.ssh/kh_%n'], (ssh) => {
+      copyFileSync(fx.keys.key, join(ssh, `id_${fx.sshd.user}_${fx.sshd.port}`));
+      chmodSync(join(ssh, `id_${fx.sshd.user}_${fx.sshd.port}`), 0o600);
+      copyFileSync(fx.knownHosts, join(ssh, 'kh_tokens-test'));
+    });
   });
 
   it('SIGINT stops it too; autossh -M 0 command lines are accepted', async () => {

@@ -93,6 +93,15 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
 }
 
+/** The reader is away for `ms`: what the server may send piles up and the local socket backs up; then it drains. */
+async function readerAway(t: ReturnType<typeof setup>, ms: number): Promise<void> {
+  t.sink.stalled = true;
+  t.channel.serverSends(Number.MAX_SAFE_INTEGER);
+  await settle();
+  t.advance(ms);
+  t.sink.release();
+}
+
 /** One round trip of a sender that is window-limited: it sends all its credit; our adjusts reach it. */
 async function roundTrip(t: ReturnType<typeof setup>, rttMs = 50): Promise<number> {
   const sent = t.channel.serverSends(Number.MAX_SAFE_INTEGER);
@@ -318,14 +327,9 @@ describe('receive window: auto-tuning', () => {
     const t = setup();
     const seen = new Set<string>();
     for (let i = 0; i < 12; i++) {
-      // The reader is away: what the server may send piles up and the local socket backs up.
-      t.sink.stalled = true;
-      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
-      await settle();
-      t.advance(500);
       // It comes back and drains everything: the credit withheld meanwhile goes out at once, and
       // a window's worth arrives a moment later, as fast as a window-limited path would deliver.
-      t.sink.release();
+      await readerAway(t, 500);
       await settle();
       t.advance(1);
       t.channel.deliverAdjusts();
@@ -346,11 +350,7 @@ describe('receive window: auto-tuning', () => {
     const t = setup();
     const seen = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      t.sink.stalled = true;
-      t.channel.serverSends(Number.MAX_SAFE_INTEGER);
-      await settle();
-      t.advance(3000);
-      t.sink.release();
+      await readerAway(t, 3000);
       for (let r = 0; r < 4; r++) {
         await roundTrip(t, 1);
         seen.add(t.handle.stats().windowLimited ? 'limited' : 'not limited');
