@@ -172,6 +172,18 @@ describe('tunnelvision up --json against OpenSSH', () => {
     expect((failed.error as { code: string }).code).toBe('HOST_KEY_UNKNOWN');
     expect(await cli.exited).toBe(1);
   });
+
+  it('an IdentityFile naming an unset variable fails before connecting, with the option and the variable named', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SSH_AUTH_SOCK: '' };
+    delete env.TV_SURELY_UNSET;
+    // Nothing listens on the port: a tunnel that connected before expanding would meet a refused
+    // connection and retry, never fail.
+    const closed = await freePort();
+    const cli = new CliTunnel(['ssh', '-N', '-p', String(closed), '-i', '${TV_SURELY_UNSET}/id', '-L', '0:127.0.0.1:80', '127.0.0.1'], { env });
+    const failed = await cli.waitFor((e) => e.event === 'state' && (e.state === 'failed' || e.state === 'reconnecting'));
+    expect(failed.error).toEqual({ code: 'BAD_OPTION', message: "IdentityFile '${TV_SURELY_UNSET}/id': environment variable TV_SURELY_UNSET is not set" });
+    expect(await cli.exited).toBe(1);
+  });
 });
 
 describe('tunnelvision parse and bad input', () => {

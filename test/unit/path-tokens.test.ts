@@ -31,7 +31,7 @@ describe('IdentityFile and UserKnownHostsFile tokens (ssh_config(5) TOKENS)', ()
 
   it('refuses what ssh refuses, naming the option and the token', () => {
     expect(refused(() => checkPathTokens('IdentityFile', '~/.ssh/id_%j'))).toBe('BAD_OPTION: IdentityFile \'~/.ssh/id_%j\': unknown token %j (allowed: %% %C %L %d %h %i %k %l %n %p %r %u)');
-    expect(refused(() => checkPathTokens('IdentityFile', 'trailing%'))).toMatch(/'trailing%': unknown token % \(allowed/);
+    expect(refused(() => checkPathTokens('IdentityFile', 'trailing%'))).toMatch(/'trailing%': a lone % at the end \(write %% for a percent sign\)/);
     expect(refused(() => checkPathTokens('UserKnownHostsFile', '${NOT CLOSED'))).toMatch(/^BAD_OPTION: UserKnownHostsFile .*is not an environment variable reference/);
     expect(refused(() => expandPath('IdentityFile', '${TV_SURELY_UNSET}/id', hop, {}))).toBe('BAD_OPTION: IdentityFile \'${TV_SURELY_UNSET}/id\': environment variable TV_SURELY_UNSET is not set');
     // At parse time, from the command line and from -o: the profile keeps the tokens, they are expanded per hop at connect.

@@ -5,7 +5,7 @@ import type { Channel, Client as ClientType, ClientChannel, ConnectConfig, TcpCo
 import { TunnelError } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profile.js';
 import { toSsh2AlgorithmList } from '../openssh/algorithms.js';
-import { destinationTokens, expandPath } from '../openssh/path-tokens.js';
+import { expandPath } from '../openssh/path-tokens.js';
 import { authFailedError, makeAuthHandler } from './auth.js';
 import { openDirectChannel } from './channels.js';
 import { HandshakeTimer } from './handshake-timer.js';
@@ -34,9 +34,17 @@ export interface SessionOptions {
 
 export interface Hop {
   host: string;
+  /** The name as typed (ssh's %n): a Host alias, before HostName. */
+  typed: string;
   port: number;
   user: string;
   index: number;
+}
+
+/** A hop's IdentityFile and UserKnownHostsFile paths, expanded for it (see hopFiles). */
+interface HopFiles {
+  identityFiles: string[];
+  knownHostsFiles: string[];
 }
 
 /** ConnectTimeout's default: OpenSSH waits for the OS (minutes); a tunnel manager should not. */
@@ -86,18 +94,25 @@ function watchTrafficForKeepalive(client: ClientType, sock: Duplex, intervalMs: 
   });
 }
 
-/** IdentityFile or UserKnownHostsFile paths for `hop`, their `~`, `%` tokens and `${VAR}`s expanded as ssh(1) does. */
-function hopPaths(option: string, paths: string[], hop: Hop, isDestination: boolean, profile: Profile): string[] {
-  const tokens = isDestination ? destinationTokens(profile, hop.user) : { typed: hop.host, host: hop.host, port: hop.port, user: hop.user, hostKeyAlias: null };
-  return paths.map((path) => expandPath(option, path, tokens));
+/**
+ * `hop`'s IdentityFile and UserKnownHostsFile paths with their `~`, `%` tokens and `${VAR}`s
+ * expanded as ssh(1) does. Throws BAD_OPTION for an unset variable.
+ */
+export function hopFiles(profile: Profile, hop: Hop, isDestination: boolean, env: NodeJS.ProcessEnv = process.env): HopFiles {
+  const tokens = { typed: hop.typed, host: hop.host, port: hop.port, user: hop.user, hostKeyAlias: isDestination ? profile.hostKeyAlias : null };
+  const expand = (option: string, paths: string[]): string[] => paths.map((path) => expandPath(option, path, tokens, env));
+  return {
+    identityFiles: expand('IdentityFile', profile.identityFiles),
+    knownHostsFiles: expand('UserKnownHostsFile', profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS),
+  };
 }
 
-function makeVerifier(hop: Hop, isDestination: boolean, options: SessionOptions): HostKeyVerifier {
+function makeVerifier(hop: Hop & HopFiles, isDestination: boolean, options: SessionOptions): HostKeyVerifier {
   const { profile } = options;
   return new HostKeyVerifier(
     { host: hop.host, port: hop.port, hop: hop.index },
     {
-      knownHostsFiles: hopPaths('UserKnownHostsFile', profile.knownHostsFiles.length > 0 ? profile.knownHostsFiles : DEFAULT_KNOWN_HOSTS, hop, isDestination, profile),
+      knownHostsFiles: hop.knownHostsFiles,
       globalKnownHostsFiles: profile.globalKnownHostsFiles.length > 0 ? profile.globalKnownHostsFiles : DEFAULT_GLOBAL_KNOWN_HOSTS,
       hashKnownHosts: profile.hashKnownHosts,
       strict: profile.strictHostKeyChecking,
@@ -120,7 +135,7 @@ function chosenAlgorithms(profile: Profile): Algorithms {
   return chosen as Algorithms;
 }
 
-function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
+function connectHop(sock: Duplex, hop: Hop & HopFiles, verifier: HostKeyVerifier, isDestination: boolean, options: SessionOptions): Promise<ClientType> {
   const { profile, log } = options;
   const what = `${hop.host}:${hop.port}`;
   const client = new Client();
@@ -216,7 +231,7 @@ function connectHop(sock: Duplex, hop: Hop, verifier: HostKeyVerifier, isDestina
         host: hop.host,
         port: hop.port,
         user: hop.user,
-        identityFiles: hopPaths('IdentityFile', profile.identityFiles, hop, isDestination, profile),
+        identityFiles: hop.identityFiles,
         identitiesOnly: profile.identitiesOnly,
         batchMode: profile.batchMode,
         agentSocket,
@@ -323,14 +338,18 @@ export class SshSession extends EventEmitter<SessionEvents> {
 
   static hopsOf(profile: Profile): Hop[] {
     const local = localUserName();
-    const hops: Hop[] = profile.jumps.map((j, index) => ({ host: j.host, port: j.port, user: j.user ?? local, index }));
-    hops.push({ host: profile.host, port: profile.port, user: profile.user ?? local, index: hops.length });
+    // The names as typed are known for jumps given on the command line; ProxyJump from ssh_config
+    // is kept resolved only, so there %n is the host name.
+    const typedJumps = profile.typed?.jumps?.length === profile.jumps.length ? profile.typed.jumps : null;
+    const hops: Hop[] = profile.jumps.map((j, index) => ({ host: j.host, typed: typedJumps?.[index]!.host ?? j.host, port: j.port, user: j.user ?? local, index }));
+    hops.push({ host: profile.host, typed: profile.typed?.host ?? profile.host, port: profile.port, user: profile.user ?? local, index: hops.length });
     return hops;
   }
 
   static async open(options: SessionOptions): Promise<SshSession> {
     const { profile, log } = options;
-    const hops = SshSession.hopsOf(profile);
+    // Every hop's paths before anything connects: an unset ${VAR} must not leave hops half open.
+    const hops = SshSession.hopsOf(profile).map((hop, i, all) => ({ ...hop, ...hopFiles(profile, hop, i === all.length - 1) }));
     const clients: ClientType[] = [];
     try {
       for (const hop of hops) {
@@ -361,7 +380,7 @@ export class SshSession extends EventEmitter<SessionEvents> {
 
   /** Reaches one hop (a channel through the previous one, a ProxyCommand, or TCP) and authenticates. */
   private static async openHop(
-    hop: Hop,
+    hop: Hop & HopFiles,
     via: { client: ClientType; hop: Hop } | undefined,
     isDestination: boolean,
     verifier: HostKeyVerifier,

@@ -218,8 +218,9 @@ export function applyOption(state: OptionState, key: string, value: string): voi
     case 'port':
       return first((p) => (p.port = parseConnectPort(value, '-o Port')));
     case 'identityfile':
-      if (state.validateOnly) checkPathTokens(key, value);
-      else addIdentityFile(state, value);
+      // Tokens are checked where a value is used, as ssh expands only those: a bad one in a
+      // block for another host breaks nothing (see addIdentityFile, checkPathTokens).
+      if (!state.validateOnly) addIdentityFile(state, value);
       return;
     case 'identitiesonly':
       return first((p) => (p.identitiesOnly = parseYesNo(key, value)));
@@ -229,10 +230,12 @@ export function applyOption(state: OptionState, key: string, value: string): voi
       });
     case 'hashknownhosts':
       return first((p) => (p.hashKnownHosts = parseYesNo(key, value)));
-    case 'userknownhostsfile':
+    case 'userknownhostsfile': {
+      const used = !state.set.has(k) && !state.validateOnly;
       return first((p) => {
-        p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean).map((f) => checkPathTokens(key, f));
+        p.knownHostsFiles = value.toLowerCase() === 'none' ? ['/dev/null'] : value.split(/\s+/).filter(Boolean).map((f) => (used ? checkPathTokens(key, f) : f));
       });
+    }
     case 'stricthostkeychecking':
       return first((p) => (p.strictHostKeyChecking = parseStrict(key, value)));
     case 'serveraliveinterval':

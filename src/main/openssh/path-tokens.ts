@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname, homedir } from 'node:os';
 import { TunnelError } from '../../shared/errors.js';
-import type { Profile } from '../../shared/profile.js';
 import { localUserName } from '../engine/paths.js';
 import { printable } from './hostnames.js';
 
@@ -19,11 +18,6 @@ export interface PathTokenHop {
   hostKeyAlias: string | null;
 }
 
-/** The destination of `profile` as its % tokens see it (jump hops are their own: see SshSession). */
-export function destinationTokens(profile: Pick<Profile, 'host' | 'port' | 'user' | 'hostKeyAlias' | 'typed'>, localUser: string): PathTokenHop {
-  return { typed: profile.typed?.host ?? profile.host, host: profile.host, port: profile.port, user: profile.user ?? localUser, hostKeyAlias: profile.hostKeyAlias };
-}
-
 /**
  * The tokens of IdentityFile and UserKnownHostsFile in OpenSSH 9.2 (ssh_config(5) TOKENS; its
  * DEFAULT_CLIENT_PERCENT_EXPAND_ARGS). %j came in 9.3 and is an error here, as it is for `ssh -G`
@@ -35,7 +29,8 @@ const TOKENS = new Set(['%', 'C', 'L', 'd', 'h', 'i', 'k', 'l', 'n', 'p', 'r', '
 export function checkPathTokens(option: string, value: string): string {
   for (const m of value.matchAll(/%(.?)|\$\{([^}]*)(\}?)/g)) {
     if (m[1] !== undefined && !TOKENS.has(m[1])) {
-      throw new TunnelError('BAD_OPTION', `${option} '${printable(value)}': unknown token %${printable(m[1])} (allowed: %${[...TOKENS].join(' %')})`);
+      const what = m[1] === '' ? 'a lone % at the end (write %% for a percent sign)' : `unknown token %${printable(m[1])}`;
+      throw new TunnelError('BAD_OPTION', `${option} '${printable(value)}': ${what} (allowed: %${[...TOKENS].join(' %')})`);
     }
     if (m[2] !== undefined && (m[3] !== '}' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[2]))) {
       throw new TunnelError('BAD_OPTION', `${option} '${printable(value)}': \${${printable(m[2])}${m[3]} is not an environment variable reference`);
