@@ -37,6 +37,7 @@ const DESTINATIONS: string[][] = [
   ['-o', 'HostName=real.example.org', '-l', 'alice', 'Alias'],
   ['-o', 'HostKeyAlias=keyalias', '-o', 'Port=2200', 'web.example'],
   ['ssh://carol@10.0.0.7:2022'],
+  ['-o', 'HostKeyAlias=KeyAlias', 'Web.Example'], // %n keeps the case typed; %h and %k are lower-cased
 ];
 
 async function theirs(args: string[]): Promise<string> {

@@ -214,6 +214,7 @@ export class WindowTuner implements BudgetMember {
     return this.topUp(view);
   }
 
+  /** How long the local reader holds the channel up, for limitedAt: the moment it lets go is when it counts. */
   private noteReader(now: number, view: ChannelView, rttMs: number | null): void {
     if (view.sinkBackedUp || view.buffered + view.sinkBacklog > this.window / 4) {
       this.readerBehindSince ??= now;
