@@ -60,7 +60,7 @@ export class CliTunnel {
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
-  async waitFor(match: (e: CliEvent) => boolean, timeoutMs = 15_000): Promise<CliEvent> {
+  async waitFor(match: (e: CliEvent, index: number) => boolean, timeoutMs = 15_000): Promise<CliEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.find(match);
@@ -81,7 +81,7 @@ export class CliTunnel {
   /** The next stats event to be emitted: what the tunnel reports from now on. */
   async nextStats(timeoutMs = 10_000): Promise<CliEvent> {
     const seen = this.events.length;
-    return this.waitFor((e) => e.event === 'stats' && this.events.indexOf(e) >= seen, timeoutMs);
+    return this.waitFor((e, index) => e.event === 'stats' && index >= seen, timeoutMs);
   }
 
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
